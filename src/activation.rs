@@ -1,0 +1,230 @@
+//! The activation functions g and their derivatives g': `a^[l] = g(z^[l])` (FF), and the
+//! factor `g'(z^[l])` in BP1 and BP2.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::matrix::{Matrix, Scalar};
+
+/// The activation function g, applied element-wise (softmax: row-wise).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Activation {
+    /// `g(z) = 1 / (1 + e^(−z))`, the tutorial's; `g' = g (1 − g)`.
+    Sigmoid,
+    /// `g(z) = tanh(z)`; `g' = 1 − tanh²(z)`.
+    Tanh,
+    /// `g(z) = max(0, z)`; `g'(z) = 1` for z > 0, else 0 (taken as 0 at the kink z = 0).
+    Relu,
+    /// `g(z) = z` for z > 0, else `0.01 z`; `g'` = 1 or 0.01.
+    LeakyRelu,
+    /// `g(z) = z`; `g' = 1` (regression outputs).
+    Identity,
+    /// `a_j = e^(z_j) / Σ_k e^(z_k)` over one example's outputs; output layer only. Its
+    /// Jacobian is not diagonal, so BP1 uses `e = J^T ∂c/∂a` (see [`crate::Cost`]).
+    Softmax,
+}
+
+/// The slope of [`Activation::LeakyRelu`] for z < 0.
+pub const LEAKY_SLOPE: f64 = 0.01;
+
+impl Activation {
+    /// All activations, in the order the CLI lists them.
+    pub const ALL: [Activation; 6] = [
+        Activation::Sigmoid,
+        Activation::Tanh,
+        Activation::Relu,
+        Activation::LeakyRelu,
+        Activation::Identity,
+        Activation::Softmax,
+    ];
+
+    /// `g(z)` for the element-wise activations.
+    ///
+    /// # Panics
+    /// For [`Activation::Softmax`], which is not element-wise: use [`Activation::apply`].
+    pub fn g<T: Scalar>(self, z: T) -> T {
+        match self {
+            Self::Sigmoid => sigmoid(z),
+            Self::Tanh => z.tanh(),
+            Self::Relu => z.max(T::zero()),
+            Self::LeakyRelu => {
+                if z > T::zero() {
+                    z
+                } else {
+                    T::c(LEAKY_SLOPE) * z
+                }
+            }
+            Self::Identity => z,
+            Self::Softmax => panic!("softmax is not element-wise; use Activation::apply"),
+        }
+    }
+
+    /// `g'(z)` for the element-wise activations.
+    ///
+    /// # Panics
+    /// For [`Activation::Softmax`], whose derivative is a Jacobian (handled in BP1).
+    pub fn g_prime<T: Scalar>(self, z: T) -> T {
+        self.g_prime_from(z, if self == Self::Softmax { z } else { self.g(z) })
+    }
+
+    /// `g'(z)` given `a = g(z)` too, so sigmoid and tanh need no second `exp`.
+    #[inline]
+    pub(crate) fn g_prime_from<T: Scalar>(self, z: T, a: T) -> T {
+        match self {
+            // g' = g (1 − g)
+            Self::Sigmoid => a * (T::one() - a),
+            // tanh' = 1 − tanh²
+            Self::Tanh => T::one() - a * a,
+            // ReLU has no derivative at 0; we take 0 there, as PyTorch does.
+            Self::Relu => {
+                if z > T::zero() {
+                    T::one()
+                } else {
+                    T::zero()
+                }
+            }
+            Self::LeakyRelu => {
+                if z > T::zero() {
+                    T::one()
+                } else {
+                    T::c(LEAKY_SLOPE)
+                }
+            }
+            Self::Identity => T::one(),
+            Self::Softmax => panic!("softmax has a Jacobian, not an element-wise g'"),
+        }
+    }
+
+    /// FF, second half: `a = g(z)` for a whole batch (one example per row).
+    pub fn apply<T: Scalar>(self, z: &Matrix<T>, a: &mut Matrix<T>) {
+        debug_assert_eq!(z.shape(), a.shape());
+        if self == Self::Softmax {
+            for i in 0..z.rows() {
+                softmax_row(z.row(i), a.row_mut(i));
+            }
+        } else {
+            for (a, &z) in a.as_mut_slice().iter_mut().zip(z.as_slice()) {
+                *a = self.g(z);
+            }
+        }
+    }
+
+    /// `e ← e ⊙ g'(z)`, the Hadamard factor of BP1 and BP2, given `a = g(z)`.
+    pub(crate) fn hadamard_g_prime_assign<T: Scalar>(self, e: &mut Matrix<T>, z: &Matrix<T>, a: &Matrix<T>) {
+        debug_assert!(self != Self::Softmax);
+        if self == Self::Identity {
+            return;
+        }
+        for ((e, &z), &a) in e.as_mut_slice().iter_mut().zip(z.as_slice()).zip(a.as_slice()) {
+            *e = *e * self.g_prime_from(z, a);
+        }
+    }
+
+    /// The command-line and model-file name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Sigmoid => "sigmoid",
+            Self::Tanh => "tanh",
+            Self::Relu => "relu",
+            Self::LeakyRelu => "leaky-relu",
+            Self::Identity => "identity",
+            Self::Softmax => "softmax",
+        }
+    }
+}
+
+/// `1 / (1 + e^(−z))`, written so that it never overflows.
+#[inline]
+fn sigmoid<T: Scalar>(z: T) -> T {
+    if z >= T::zero() {
+        T::one() / (T::one() + (-z).exp())
+    } else {
+        let ez = z.exp();
+        ez / (T::one() + ez)
+    }
+}
+
+/// `a_j = e^(z_j − max z) / Σ_k e^(z_k − max z)`: shifting by the max changes nothing
+/// mathematically and keeps `exp` from overflowing.
+fn softmax_row<T: Scalar>(z: &[T], a: &mut [T]) {
+    let max = z.iter().copied().fold(T::neg_infinity(), T::max);
+    let mut sum = T::zero();
+    for (a, &z) in a.iter_mut().zip(z) {
+        *a = (z - max).exp();
+        sum = sum + *a;
+    }
+    for a in a.iter_mut() {
+        *a = *a / sum;
+    }
+}
+
+impl fmt::Display for Activation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Activation {
+    type Err = crate::Error;
+    fn from_str(s: &str) -> crate::Result<Self> {
+        let wanted = s.trim().to_ascii_lowercase().replace('_', "-");
+        let alias = match wanted.as_str() {
+            "logistic" => "sigmoid",
+            "linear" => "identity",
+            "leakyrelu" | "leaky" => "leaky-relu",
+            other => other,
+        };
+        Self::ALL.into_iter().find(|g| g.name() == alias).ok_or_else(|| {
+            let names: Vec<_> = Self::ALL.iter().map(|g| g.name()).collect();
+            crate::Error::config("activation", format!("unknown activation '{s}' (expected one of: {})", names.join(", ")))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn g_prime_agrees_with_a_central_difference_away_from_kinks() {
+        for g in Activation::ALL.into_iter().filter(|&g| g != Activation::Softmax) {
+            for &z in &[-3.0f64, -0.7, 0.3, 1.1, 4.0] {
+                let h = 1e-6;
+                let numeric = (g.g(z + h) - g.g(z - h)) / (2.0 * h);
+                assert!((numeric - g.g_prime(z)).abs() < 1e-8, "{g} at {z}: {numeric} vs {}", g.g_prime(z));
+            }
+        }
+    }
+
+    #[test]
+    fn softmax_rows_sum_to_one_even_for_huge_inputs() {
+        let z = Matrix::from_vec(2, 3, vec![1000.0f64, 1001.0, 999.0, -5.0, 0.0, 5.0]).unwrap();
+        let mut a = Matrix::zeros(2, 3);
+        Activation::Softmax.apply(&z, &mut a);
+        for i in 0..2 {
+            assert!((a.row(i).iter().sum::<f64>() - 1.0).abs() < 1e-12);
+        }
+        // e^1 / (e^0 + e^1 + e^-1) for the first row's middle entry
+        let e = std::f64::consts::E;
+        assert!((a[(0, 1)] - e / (1.0 + e + 1.0 / e)).abs() < 1e-12);
+    }
+
+    #[test]
+    fn sigmoid_does_not_overflow() {
+        assert_eq!(Activation::Sigmoid.g(-1000.0f32), 0.0);
+        assert_eq!(Activation::Sigmoid.g(1000.0f32), 1.0);
+        assert_eq!(Activation::Sigmoid.g(0.0f64), 0.5);
+    }
+
+    #[test]
+    fn names_round_trip_and_unknown_names_are_errors() {
+        for g in Activation::ALL {
+            assert_eq!(g.name().parse::<Activation>().unwrap(), g);
+        }
+        let err = "swish".parse::<Activation>().unwrap_err().to_string();
+        assert!(err.contains("unknown activation 'swish'"), "{err}");
+    }
+}

@@ -1,0 +1,106 @@
+//! How well a network does on a data set: the mean cost C, and accuracy and a confusion
+//! matrix for classification, or RMSE, MAE and R² for regression.
+
+use serde::{Deserialize, Serialize};
+
+use crate::data::Dataset;
+use crate::error::Result;
+use crate::matrix::Scalar;
+use crate::network::{Network, Pass};
+
+/// The examples forwarded at once during evaluation (bounds the memory of a pass).
+const EVAL_CHUNK: usize = 1000;
+
+/// The result of [`evaluate`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Evaluation {
+    /// Number of examples.
+    pub n: usize,
+    /// `C = (1/n) Σ_x c_x`.
+    pub cost: f64,
+    /// Fraction of examples whose largest output is the true class (classification).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub accuracy: Option<f64>,
+    /// `confusion[true][predicted]` counts (classification).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub confusion: Option<Vec<Vec<usize>>>,
+    /// Root mean squared error over all outputs (regression).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rmse: Option<f64>,
+    /// Mean absolute error over all outputs (regression).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mae: Option<f64>,
+    /// Coefficient of determination `1 − SS_res / SS_tot`, pooled over outputs (regression).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub r2: Option<f64>,
+}
+
+/// The index of the largest value (the first one on ties).
+pub fn argmax<T: Scalar>(row: &[T]) -> usize {
+    let mut best = 0;
+    for (j, v) in row.iter().enumerate() {
+        if *v > row[best] {
+            best = j;
+        }
+    }
+    best
+}
+
+/// Evaluates `net` on `data`: classification metrics when the data has labels, regression
+/// metrics otherwise.
+///
+/// # Errors
+/// When the data does not fit the network.
+pub fn evaluate<T: Scalar>(net: &Network<T>, data: &Dataset<T>) -> Result<Evaluation> {
+    net.check_batch(&data.x, Some(&data.y))?;
+    let n = data.len();
+    let last = net.last();
+    let n_out = net.sizes()[last];
+    let mut pass = Pass::new(net.sizes(), EVAL_CHUNK.min(n));
+    let mut cost = 0.0;
+    let mut confusion = vec![vec![0usize; n_out]; n_out];
+    let (mut sse, mut sae) = (0.0, 0.0);
+    let mut start = 0;
+    while start < n {
+        let end = (start + EVAL_CHUNK).min(n);
+        let rows: Vec<usize> = (start..end).collect();
+        net.fit_pass(&mut pass, rows.len());
+        crate::data::gather_rows_into(&data.x, &rows, &mut pass.a[0]);
+        net.forward_pass(&mut pass);
+        let (z, a) = (&pass.z[last], &pass.a[last]);
+        for (r, &i) in rows.iter().enumerate() {
+            let y = data.y.row(i);
+            cost += net.cost().c_x(net.g(last), z.row(r), a.row(r), y).to_f64().unwrap_or(f64::NAN);
+            if let Some(labels) = &data.labels {
+                let predicted = argmax(a.row(r));
+                if labels[i] < n_out {
+                    confusion[labels[i]][predicted] += 1;
+                }
+            }
+            for (&a, &y) in a.row(r).iter().zip(y) {
+                let d = (a - y).to_f64().unwrap_or(f64::NAN);
+                sse += d * d;
+                sae += d.abs();
+            }
+        }
+        start = end;
+    }
+    let mut eval = Evaluation { n, cost: cost / n as f64, accuracy: None, confusion: None, rmse: None, mae: None, r2: None };
+    if data.labels.is_some() {
+        let correct: usize = (0..n_out).map(|c| confusion[c][c]).sum();
+        eval.accuracy = Some(correct as f64 / n as f64);
+        eval.confusion = Some(confusion);
+    } else {
+        let count = (n * n_out) as f64;
+        eval.rmse = Some((sse / count).sqrt());
+        eval.mae = Some(sae / count);
+        // SS_tot around each output column's mean
+        let mut ss_tot = 0.0;
+        for j in 0..n_out {
+            let mean = (0..n).map(|i| data.y[(i, j)].to_f64().unwrap_or(0.0)).sum::<f64>() / n as f64;
+            ss_tot += (0..n).map(|i| (data.y[(i, j)].to_f64().unwrap_or(0.0) - mean).powi(2)).sum::<f64>();
+        }
+        eval.r2 = Some(if ss_tot > 0.0 { 1.0 - sse / ss_tot } else { f64::NAN });
+    }
+    Ok(eval)
+}
