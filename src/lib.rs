@@ -34,6 +34,7 @@
 #![warn(missing_docs)]
 
 pub mod activation;
+pub mod atomic;
 pub mod cost;
 pub mod data;
 pub mod error;
@@ -41,6 +42,7 @@ pub mod grad_check;
 pub mod init;
 pub mod matrix;
 pub mod metrics;
+pub mod model_file;
 pub mod network;
 pub mod optimizer;
 pub mod train;
@@ -52,6 +54,7 @@ pub use error::{Error, Result};
 pub use init::Init;
 pub use matrix::{gemm, Accumulate, MatRef, Matrix, Scalar};
 pub use metrics::{evaluate, Evaluation};
+pub use model_file::{Model, Task};
 pub use network::{Architecture, Gradients, Network, Pass};
 pub use optimizer::{Momentum, Optimizer, OptimizerKind, Sgd};
 pub use train::{train, train_with, EpochReport, TrainConfig, TrainEvent};

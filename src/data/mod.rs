@@ -1,7 +1,9 @@
 //! Data sets: inputs x and targets y as matrices with one example per row, mini-batches,
 //! input scaling, and the readers for real formats (IDX for MNIST, CSV).
 
+pub mod csv;
 pub mod idx;
+pub mod source;
 
 use serde::{Deserialize, Serialize};
 

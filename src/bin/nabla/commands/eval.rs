@@ -1,0 +1,61 @@
+//! `nabla eval`: cost and accuracy (with a confusion matrix), or RMSE, MAE and R².
+
+use nabla::data::source::read_for_model;
+use nabla::model_file::{Model, Task};
+use nabla::Scalar;
+use serde_json::json;
+
+use crate::cli::{EvalArgs, Precision};
+use crate::commands::{load_model, precision_of};
+use crate::output;
+
+pub fn run(args: &EvalArgs) -> anyhow::Result<()> {
+    match precision_of(&args.model)? {
+        Precision::F32 => run_in::<f32>(args),
+        Precision::F64 => run_in::<f64>(args),
+    }
+}
+
+fn run_in<T: Scalar>(args: &EvalArgs) -> anyhow::Result<()> {
+    let model: Model<T> = load_model(&args.model)?;
+    let data = read_for_model(&args.data, &model, args.target.as_deref(), true)?;
+    let eval = nabla::evaluate(&model.network, &data)?;
+    if args.json {
+        let mut object = serde_json::to_value(&eval)?;
+        object["task"] = json!(model.task);
+        if model.task == Task::Classification {
+            object["classes"] = json!(model.classes);
+        }
+        return Ok(output::line(serde_json::to_string(&object)?)?);
+    }
+    output::line(format!("examples  {}", eval.n))?;
+    output::line(format!("cost C    {:.6} ({})", eval.cost, model.network.cost()))?;
+    match model.task {
+        Task::Classification => {
+            let correct = eval.confusion.as_ref().map_or(0, |c| (0..c.len()).map(|i| c[i][i]).sum::<usize>());
+            output::line(format!("accuracy  {} ({correct}/{})", output::percent(eval.accuracy.unwrap_or(f64::NAN)), eval.n))?;
+            if let Some(confusion) = &eval.confusion {
+                output::line("confusion matrix (rows: true class, columns: predicted)")?;
+                let width = model.classes.iter().map(String::len).max().unwrap_or(1).max(eval.n.to_string().len()).max(4);
+                let mut header = format!("{:>width$}", "");
+                for c in &model.classes {
+                    header += &format!(" {c:>width$}");
+                }
+                output::line(header)?;
+                for (c, row) in model.classes.iter().zip(confusion) {
+                    let mut line = format!("{c:>width$}");
+                    for v in row {
+                        line += &format!(" {v:>width$}");
+                    }
+                    output::line(line)?;
+                }
+            }
+        }
+        Task::Regression => {
+            output::line(format!("RMSE      {:.6}", eval.rmse.unwrap_or(f64::NAN)))?;
+            output::line(format!("MAE       {:.6}", eval.mae.unwrap_or(f64::NAN)))?;
+            output::line(format!("R^2       {:.6}", eval.r2.unwrap_or(f64::NAN)))?;
+        }
+    }
+    Ok(())
+}

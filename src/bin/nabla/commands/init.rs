@@ -1,0 +1,38 @@
+//! `nabla init`: an untrained network in a model file.
+
+use nabla::model_file::{Model, Task};
+use nabla::{Activation, Architecture, Cost, Network, Scalar};
+
+use crate::cli::{InitArgs, Precision};
+use crate::output;
+
+pub fn run(args: &InitArgs) -> anyhow::Result<()> {
+    match args.precision {
+        Precision::F32 => run_in::<f32>(args),
+        Precision::F64 => run_in::<f64>(args),
+    }
+}
+
+fn run_in<T: Scalar>(args: &InitArgs) -> anyhow::Result<()> {
+    let output = args.output.unwrap_or(match (args.task, args.cost) {
+        (Task::Regression, _) => Activation::Identity,
+        (Task::Classification, Cost::CrossEntropy) => Activation::Softmax,
+        _ => Activation::Sigmoid,
+    });
+    let arch = Architecture::new(&args.layers, args.activation, output, args.cost)?;
+    let net: Network<T> = Network::new(arch, args.init, args.seed)?;
+    let mut model = Model::new(net, args.task);
+    model.extra.insert("init".into(), serde_json::json!({"init": args.init, "seed": args.seed}).to_string());
+    model.save(&args.out)?;
+    let sizes: Vec<String> = args.layers.iter().map(usize::to_string).collect();
+    output::line(format!(
+        "wrote {}: [{}] {} hidden, {output} output, {} cost, {} parameters ({})",
+        args.out.display(),
+        sizes.join(", "),
+        args.activation,
+        args.cost,
+        model.network.parameter_count(),
+        T::NAME
+    ))?;
+    Ok(())
+}

@@ -1,0 +1,39 @@
+//! One file per subcommand, each `run(args) -> anyhow::Result<()>`.
+
+mod eval;
+mod grad;
+mod init;
+mod predict;
+mod train;
+
+use std::path::Path;
+
+use anyhow::Context;
+use nabla::model_file::{stored_precision, Model};
+use nabla::Scalar;
+
+use crate::cli::{Cli, Command, Precision};
+
+/// Dispatches to the subcommand.
+pub fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Init(args) => init::run(&args),
+        Command::Train(args) => train::run(&args),
+        Command::Eval(args) => eval::run(&args),
+        Command::Predict(args) => predict::run(&args),
+        Command::Grad(args) => grad::run(&args),
+    }
+}
+
+/// The precision a model file was stored in.
+pub fn precision_of(path: &Path) -> anyhow::Result<Precision> {
+    Ok(match stored_precision(path)? {
+        "f64" => Precision::F64,
+        _ => Precision::F32,
+    })
+}
+
+/// Loads a model file in precision T.
+pub fn load_model<T: Scalar>(path: &Path) -> anyhow::Result<Model<T>> {
+    Model::<T>::load(path).with_context(|| "cannot load the model".to_string())
+}

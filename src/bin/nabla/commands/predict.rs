@@ -1,0 +1,75 @@
+//! `nabla predict`: one CSV row per input row.
+
+use std::fmt::Write as _;
+
+use nabla::data::source::read_for_model;
+use nabla::metrics::argmax;
+use nabla::model_file::{Model, Task};
+use nabla::Scalar;
+
+use crate::cli::{PredictArgs, Precision};
+use crate::commands::{load_model, precision_of};
+use crate::output;
+
+pub fn run(args: &PredictArgs) -> anyhow::Result<()> {
+    match precision_of(&args.model)? {
+        Precision::F32 => run_in::<f32>(args),
+        Precision::F64 => run_in::<f64>(args),
+    }
+}
+
+fn run_in<T: Scalar>(args: &PredictArgs) -> anyhow::Result<()> {
+    let model: Model<T> = load_model(&args.model)?;
+    let data = read_for_model(&args.data, &model, args.target.as_deref(), false)?;
+    let a = model.network.predict(&data.x)?;
+    let mut csv = String::new();
+    let n_out = a.cols();
+    match model.task {
+        Task::Classification => {
+            let header: Vec<String> = std::iter::once("predicted".to_string()).chain(model.classes.iter().map(|c| quote(c))).collect();
+            csv += &header.join(",");
+            csv.push('\n');
+            for i in 0..a.rows() {
+                let row = a.row(i);
+                csv += &quote(&model.classes[argmax(row)]);
+                for v in row {
+                    write!(csv, ",{v}").expect("writing to a String");
+                }
+                csv.push('\n');
+            }
+        }
+        Task::Regression => {
+            let names: Vec<String> = match &model.targets {
+                Some(t) if t.len() == n_out => t.iter().map(|s| quote(s)).collect(),
+                _ => (0..n_out).map(|j| format!("y{j}")).collect(),
+            };
+            csv += &names.join(",");
+            csv.push('\n');
+            for i in 0..a.rows() {
+                let cells: Vec<String> = a.row(i).iter().map(|v| v.to_string()).collect();
+                csv += &cells.join(",");
+                csv.push('\n');
+            }
+        }
+    }
+    match &args.out {
+        Some(path) => {
+            nabla::atomic::write(path, csv.as_bytes())?;
+            output::note(format!("wrote {} predictions to {}", a.rows(), path.display()));
+        }
+        None => {
+            use std::io::Write;
+            std::io::stdout().lock().write_all(csv.as_bytes())?;
+        }
+    }
+    Ok(())
+}
+
+/// A CSV field, quoted when it needs to be.
+fn quote(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}

@@ -1,0 +1,311 @@
+//! `nabla train`: a new network or one continued from a model file, on CSV, IDX or the
+//! embedded MNIST subset.
+
+use std::ops::ControlFlow;
+use std::path::PathBuf;
+
+use anyhow::{bail, Context};
+use nabla::data::idx::embedded_mnist;
+use nabla::data::source::{default_scaling, embedded_name, read_for_model, read_training};
+use nabla::model_file::{Model, Task};
+use nabla::{Activation, Architecture, Cost, Dataset, EpochReport, Init, Network, OptimizerKind, Scalar, TrainConfig, TrainEvent};
+use serde_json::json;
+
+use crate::cli::{Precision, TrainArgs};
+use crate::commands::{load_model, precision_of};
+use crate::output;
+
+pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
+    let precision = match (&args.precision, &args.from) {
+        (Some(p), _) => *p,
+        (None, Some(from)) => precision_of(from)?,
+        (None, None) => Precision::F32,
+    };
+    match precision {
+        Precision::F32 => run_in::<f32>(args),
+        Precision::F64 => run_in::<f64>(args),
+    }
+}
+
+/// The model to train and its data, ready to go.
+struct Prepared<T> {
+    model: Model<T>,
+    train: Dataset<T>,
+    test: Option<Dataset<T>>,
+    data_name: PathBuf,
+    learning_rate: f64,
+}
+
+fn run_in<T: Scalar>(args: &TrainArgs) -> anyhow::Result<()> {
+    let prepared = match &args.from {
+        Some(from) => continue_from::<T>(args, from)?,
+        None => new_model::<T>(args)?,
+    };
+    let Prepared { mut model, train, test, data_name, learning_rate } = prepared;
+    let config = TrainConfig {
+        epochs: args.epochs,
+        batch_size: args.batch_size,
+        learning_rate,
+        seed: args.seed,
+        shuffle: !args.no_shuffle,
+        optimizer: args.momentum.map_or(OptimizerKind::Sgd, |mu| OptimizerKind::Momentum { mu }),
+        evaluate_train: true,
+    };
+    config.validate()?;
+    // Fail on an unwritable --out before spending time on training.
+    if let Some(out) = &args.out {
+        check_writable(out)?;
+    }
+
+    let net = &model.network;
+    if !args.json {
+        output::note(format!(
+            "training [{}] ({} hidden, {} output, {} cost, {}) on {} ({} examples{}), eta {}, mini-batch {}, {} epochs",
+            net.sizes().iter().map(usize::to_string).collect::<Vec<_>>().join(", "),
+            net.g(1.min(net.last())),
+            net.g(net.last()),
+            net.cost(),
+            T::NAME,
+            data_name.display(),
+            train.len(),
+            test.as_ref().map_or(String::new(), |t| format!(", {} test", t.len())),
+            learning_rate,
+            args.batch_size,
+            args.epochs
+        ));
+    }
+    let batches = train.len().div_ceil(args.batch_size.min(train.len()));
+    let bar = output::progress_bar(batches as u64, args.json || args.quiet);
+    let mut printing_error: Option<std::io::Error> = None;
+    let reports = nabla::train(&mut model.network, &train, test.as_ref(), &config, |event| {
+        match event {
+            TrainEvent::Batch { epoch, done, .. } => {
+                if done == 1 {
+                    bar.set_prefix(format!("epoch {epoch}/{}", args.epochs));
+                }
+                bar.set_position(done as u64);
+            }
+            TrainEvent::Epoch(report) => {
+                bar.set_position(0);
+                if !args.json {
+                    if let Err(e) = bar.suspend(|| output::line(epoch_line(report, args.epochs, model.task))) {
+                        printing_error = Some(e);
+                        return ControlFlow::Break(());
+                    }
+                }
+            }
+        }
+        ControlFlow::Continue(())
+    })?;
+    bar.finish_and_clear();
+    if let Some(e) = printing_error {
+        return Err(e.into());
+    }
+
+    model.extra.insert("training".into(), serde_json::to_string(&json!({ "data": data_name, "config": config }))?);
+    if let Some(out) = &args.out {
+        model.save(out).context("cannot save the model")?;
+        if !args.json {
+            output::note(format!("saved {}", out.display()));
+        }
+    }
+    let train_eval = nabla::evaluate(&model.network, &train)?;
+    if args.json {
+        let last = reports.last();
+        let test_eval = last.and_then(|r| r.test.as_ref());
+        let mut object = json!({
+            "epochs": reports.len(),
+            "train_cost": train_eval.cost,
+            "test_cost": test_eval.map(|t| t.cost),
+            "train_seconds": reports.iter().map(|r| r.seconds).sum::<f64>(),
+            "epoch_seconds": reports.iter().map(|r| r.seconds).collect::<Vec<_>>(),
+            "history": reports,
+            "task": model.task,
+            "precision": T::NAME,
+            "layers": model.network.sizes(),
+            "model": args.out,
+        });
+        match model.task {
+            Task::Classification => {
+                object["train_accuracy"] = json!(train_eval.accuracy);
+                object["test_accuracy"] = json!(test_eval.and_then(|t| t.accuracy));
+            }
+            Task::Regression => {
+                object["train_rmse"] = json!(train_eval.rmse);
+                object["test_rmse"] = json!(test_eval.and_then(|t| t.rmse));
+            }
+        }
+        output::line(serde_json::to_string(&object)?)?;
+    }
+    Ok(())
+}
+
+fn epoch_line(report: &EpochReport, epochs: usize, task: Task) -> String {
+    let width = epochs.to_string().len();
+    let mut line = format!("epoch {:>width$}/{epochs}", report.epoch);
+    if let Some(c) = report.train_cost {
+        line += &format!("  train cost {c:.5}");
+    }
+    if let Some(t) = &report.test {
+        line += &format!("  test cost {:.5}", t.cost);
+        match task {
+            Task::Classification => line += &format!("  test accuracy {}", output::percent(t.accuracy.unwrap_or(f64::NAN))),
+            Task::Regression => line += &format!("  test RMSE {:.5}", t.rmse.unwrap_or(f64::NAN)),
+        }
+    }
+    line + &format!("  {:.3} s", report.seconds)
+}
+
+fn new_model<T: Scalar>(args: &TrainArgs) -> anyhow::Result<Prepared<T>> {
+    let Some(data_path) = &args.data else {
+        return nielsen_mnist(args);
+    };
+    let training = read_training(data_path, args.target.as_deref(), args.task)?;
+    if training.task_inferred && !args.json && !training.is_idx {
+        output::note(format!("task: {} (inferred from the target column; set --task to choose)", training.task));
+    }
+    let (n_in, n_out) = (training.data.features(), training.data.outputs());
+    let sizes = match (&args.layers, &args.hidden) {
+        (Some(layers), _) => {
+            check_layers(layers, n_in, n_out, training.task)?;
+            layers.clone()
+        }
+        (None, hidden) => {
+            let hidden = hidden.clone().unwrap_or_else(|| vec![30]);
+            [vec![n_in], hidden, vec![n_out]].concat()
+        }
+    };
+    let (default_output, default_cost, default_lr) = match training.task {
+        Task::Classification if training.is_idx => (Activation::Sigmoid, Cost::Quadratic, 3.0),
+        Task::Classification => (Activation::Softmax, Cost::CrossEntropy, 0.5),
+        Task::Regression => (Activation::Identity, Cost::Quadratic, 0.05),
+    };
+    let cost = args.cost.unwrap_or(default_cost);
+    let output = args.output.unwrap_or(if cost == Cost::CrossEntropy && args.cost.is_some() && training.task == Task::Classification {
+        Activation::Softmax
+    } else {
+        default_output
+    });
+    let arch = Architecture::new(&sizes, args.activation.unwrap_or(Activation::Sigmoid), output, cost)?;
+    let network: Network<T> = Network::new(arch, args.init.unwrap_or_default(), args.seed)?;
+    let mut model = Model::new(network, training.task);
+    model.classes = training.classes.clone();
+    model.features = training.features.clone();
+    model.targets = training.targets.clone();
+    model.scaling = if args.no_scaling { None } else { default_scaling(&training) };
+    let mut train = training.data;
+    if let Some(s) = &model.scaling {
+        s.apply(&mut train.x)?;
+    }
+    let test = args.test.as_ref().map(|p| read_for_model(p, &model, args.target.as_deref(), true)).transpose()?;
+    Ok(Prepared { model, train: train.cast(), test, data_name: data_path.clone(), learning_rate: args.lr.unwrap_or(default_lr) })
+}
+
+/// No --data: Nielsen's chapter-1 network on the embedded MNIST subset.
+fn nielsen_mnist<T: Scalar>(args: &TrainArgs) -> anyhow::Result<Prepared<T>> {
+    if args.target.is_some() || args.task == Some(Task::Regression) {
+        bail!("invalid --target/--task: the embedded MNIST subset is a classification set (give --data for your own)");
+    }
+    let (train, test) = embedded_mnist::<T>()?;
+    let sizes = match (&args.layers, &args.hidden) {
+        (Some(layers), _) => {
+            check_layers(layers, 784, 10, Task::Classification)?;
+            layers.clone()
+        }
+        (None, Some(hidden)) => [vec![784], hidden.clone(), vec![10]].concat(),
+        (None, None) => vec![784, 30, 10],
+    };
+    let cost = args.cost.unwrap_or(Cost::Quadratic);
+    let output = args.output.unwrap_or(if cost == Cost::CrossEntropy { Activation::Softmax } else { Activation::Sigmoid });
+    let arch = Architecture::new(&sizes, args.activation.unwrap_or(Activation::Sigmoid), output, cost)?;
+    let network: Network<T> = Network::new(arch, args.init.unwrap_or(Init::Nielsen), args.seed)?;
+    let model = Model::new(network, Task::Classification);
+    let test = match &args.test {
+        Some(p) => read_for_model(p, &model, None, true)?,
+        None => test,
+    };
+    Ok(Prepared { model, train, test: Some(test), data_name: embedded_name(), learning_rate: args.lr.unwrap_or(3.0) })
+}
+
+fn continue_from<T: Scalar>(args: &TrainArgs, from: &std::path::Path) -> anyhow::Result<Prepared<T>> {
+    let model: Model<T> = load_model(from)?;
+    let arch = model.network.architecture().clone();
+    let conflict = |flag: &str, given: String, has: String| -> anyhow::Result<()> {
+        if given != has {
+            bail!("invalid --from: {flag} {given} conflicts with {}'s {has} (the model's architecture wins; drop the flag)", from.display());
+        }
+        Ok(())
+    };
+    let join = |v: &[usize]| v.iter().map(usize::to_string).collect::<Vec<_>>().join(",");
+    if let Some(layers) = &args.layers {
+        conflict("--layers", join(layers), join(&arch.sizes))?;
+    }
+    if let Some(hidden) = &args.hidden {
+        conflict("--hidden", join(hidden), join(&arch.sizes[1..arch.sizes.len() - 1]))?;
+    }
+    if let Some(g) = args.activation {
+        conflict("--activation", g.to_string(), arch.hidden.to_string())?;
+    }
+    if let Some(g) = args.output {
+        conflict("--output", g.to_string(), arch.output.to_string())?;
+    }
+    if let Some(c) = args.cost {
+        conflict("--cost", c.to_string(), arch.cost.to_string())?;
+    }
+    if let Some(t) = args.task {
+        conflict("--task", t.to_string(), model.task.to_string())?;
+    }
+    if args.init.is_some() {
+        bail!("invalid --from: --init does not apply to a model that already has weights");
+    }
+    let (train, test, data_name) = match &args.data {
+        Some(path) => {
+            let train = read_for_model(path, &model, args.target.as_deref(), true)?;
+            let test = args.test.as_ref().map(|p| read_for_model(p, &model, args.target.as_deref(), true)).transpose()?;
+            (train, test, path.clone())
+        }
+        None => {
+            let (train, test) = embedded_mnist::<T>()?;
+            if model.network.sizes()[0] != 784 {
+                bail!("invalid --from: {} takes {} inputs, not MNIST's 784 (give --data)", from.display(), model.network.sizes()[0]);
+            }
+            let test = match &args.test {
+                Some(p) => read_for_model(p, &model, None, true)?,
+                None => test,
+            };
+            (train, Some(test), embedded_name())
+        }
+    };
+    let default_lr = match (model.task, arch.cost) {
+        (Task::Regression, _) => 0.05,
+        (_, Cost::CrossEntropy) => 0.5,
+        _ => 3.0,
+    };
+    Ok(Prepared { model, train, test, data_name, learning_rate: args.lr.unwrap_or(default_lr) })
+}
+
+fn check_layers(layers: &[usize], n_in: usize, n_out: usize, task: Task) -> anyhow::Result<()> {
+    if layers.len() < 2 {
+        bail!("invalid --layers: need at least an input and an output size");
+    }
+    if layers[0] != n_in {
+        bail!("invalid --layers: n_0 = {} but the data has {n_in} features", layers[0]);
+    }
+    let last = layers[layers.len() - 1];
+    if last != n_out {
+        let what = if task == Task::Classification { "classes" } else { "target columns" };
+        bail!("invalid --layers: n_L = {last} but the data has {n_out} {what}");
+    }
+    Ok(())
+}
+
+fn check_writable(out: &std::path::Path) -> anyhow::Result<()> {
+    let dir = match out.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => std::path::Path::new("."),
+    };
+    if !dir.is_dir() {
+        bail!("invalid --out: folder {} does not exist", dir.display());
+    }
+    Ok(())
+}

@@ -1,0 +1,32 @@
+//! What goes to the terminal: stdout carries results only; progress and notes go to stderr.
+
+use std::io::{IsTerminal, Write};
+
+use indicatif::{ProgressBar, ProgressStyle};
+
+/// A progress bar on stderr, hidden when stderr is not a terminal or when asked.
+pub fn progress_bar(total: u64, hidden: bool) -> ProgressBar {
+    if hidden || !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(total);
+    bar.set_style(ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} mini-batches {elapsed}").expect("a valid template").progress_chars("=> "));
+    bar
+}
+
+/// Writes a line to stdout, returning I/O errors (a closed pipe included) to the caller.
+pub fn line(text: impl AsRef<str>) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_ref().as_bytes())?;
+    out.write_all(b"\n")
+}
+
+/// Prints a note on stderr.
+pub fn note(text: impl AsRef<str>) {
+    eprintln!("nabla: {}", text.as_ref());
+}
+
+/// Formats a fraction as a percentage with two decimals.
+pub fn percent(v: f64) -> String {
+    format!("{:.2}%", 100.0 * v)
+}

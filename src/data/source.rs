@@ -1,0 +1,187 @@
+//! Turning a file on disk (CSV or IDX) into a [`Dataset`], either to train a new model
+//! (choosing classes, features and the input scaling) or to use an existing one (with the
+//! model's classes, feature columns and scaling).
+
+use std::path::{Path, PathBuf};
+
+use crate::data::csv::{classes_of, Table};
+use crate::data::{idx, Dataset, Scaling};
+use crate::error::{Error, Result};
+use crate::matrix::{Matrix, Scalar};
+use crate::model_file::{Model, Task};
+
+/// A data file read for training a new model.
+#[derive(Clone, Debug)]
+pub struct TrainingData {
+    /// The examples (unscaled).
+    pub data: Dataset<f64>,
+    /// Classification or regression.
+    pub task: Task,
+    /// Whether the task was inferred rather than given.
+    pub task_inferred: bool,
+    /// The class names, in output order (classification).
+    pub classes: Vec<String>,
+    /// Feature column names (CSV).
+    pub features: Option<Vec<String>>,
+    /// Target column names (CSV).
+    pub targets: Option<Vec<String>>,
+    /// Whether the file was IDX (pixels already in [0, 1]).
+    pub is_idx: bool,
+}
+
+/// Reads a training file. For CSV, `targets` names the target columns (default: the last
+/// column) and `task` may be inferred: text labels or integer labels mean classification,
+/// anything else regression.
+///
+/// # Errors
+/// Any [`Error::Io`], [`Error::Csv`] or [`Error::Idx`] naming the file, line and column.
+pub fn read_training(path: &Path, targets: Option<&[String]>, task: Option<Task>) -> Result<TrainingData> {
+    if idx::is_idx_path(path) {
+        if task == Some(Task::Regression) {
+            return Err(Error::config("--task", "IDX files hold class labels: use classification"));
+        }
+        let data: Dataset<f64> = idx::load(path)?;
+        let classes = (0..data.outputs()).map(|c| c.to_string()).collect();
+        return Ok(TrainingData { data, task: Task::Classification, task_inferred: task.is_none(), classes, features: None, targets: None, is_idx: true });
+    }
+    let table = Table::read(path)?;
+    let target_names: Vec<String> = match targets {
+        Some(t) if !t.is_empty() => t.to_vec(),
+        _ => vec![table.headers.last().expect("a table has a header").clone()],
+    };
+    let target_idx: Vec<usize> = target_names.iter().map(|n| table.column_index(n)).collect::<Result<_>>()?;
+    let feature_idx: Vec<usize> = (0..table.headers.len()).filter(|i| !target_idx.contains(i)).collect();
+    if feature_idx.is_empty() {
+        return Err(Error::Csv { path: path.into(), line: 1, column: None, message: "no feature columns left besides the target".into() });
+    }
+    let features: Vec<String> = feature_idx.iter().map(|&i| table.headers[i].clone()).collect();
+    let x = table.numeric(&feature_idx)?;
+    let (task, task_inferred) = match task {
+        Some(t) => (t, false),
+        None => (infer_task(&table, &target_idx), true),
+    };
+    match task {
+        Task::Classification => {
+            if target_idx.len() != 1 {
+                return Err(Error::config("--target", format!("classification takes one label column, got {}", target_idx.len())));
+            }
+            let labels = table.strings(target_idx[0]);
+            let classes = classes_of(&labels);
+            if classes.len() < 2 {
+                return Err(Error::Csv { path: path.into(), line: 1, column: Some(target_names[0].clone()), message: format!("only one class ('{}') in the labels", classes[0]) });
+            }
+            let indices = table.class_indices(target_idx[0], &classes)?;
+            let data = Dataset::classification(x, indices, classes.len())?;
+            Ok(TrainingData { data, task, task_inferred, classes, features: Some(features), targets: Some(target_names), is_idx: false })
+        }
+        Task::Regression => {
+            let y = table.numeric(&target_idx)?;
+            let data = Dataset::new(x, y)?;
+            Ok(TrainingData { data, task, task_inferred, classes: Vec::new(), features: Some(features), targets: Some(target_names), is_idx: false })
+        }
+    }
+}
+
+/// Text labels, or a single column of integers, mean classification.
+fn infer_task(table: &Table, target_idx: &[usize]) -> Task {
+    if target_idx.len() != 1 {
+        return Task::Regression;
+    }
+    let labels = table.strings(target_idx[0]);
+    let numeric = labels.iter().all(|s| s.parse::<f64>().is_ok());
+    let integers = labels.iter().all(|s| s.parse::<i64>().is_ok());
+    if !numeric || integers {
+        Task::Classification
+    } else {
+        Task::Regression
+    }
+}
+
+/// Reads data for an existing model: the model's feature columns (by name when it has
+/// them), its scaling applied, and targets when `need_targets` (labels mapped to the
+/// model's classes). Returns the data set in the model's precision.
+///
+/// # Errors
+/// [`Error::Csv`] for a missing column or an unknown class label, [`Error::Shape`] when
+/// the number of features or targets does not fit the model, and the readers' errors.
+pub fn read_for_model<T: Scalar>(path: &Path, model: &Model<T>, targets: Option<&[String]>, need_targets: bool) -> Result<Dataset<T>> {
+    let net = &model.network;
+    let (n_in, n_out) = (net.sizes()[0], net.sizes()[net.last()]);
+    let mut data: Dataset<f64> = if idx::is_idx_path(path) {
+        if model.task != Task::Classification {
+            return Err(Error::config("--data", "IDX files hold class labels, but the model does regression"));
+        }
+        let d: Dataset<f64> = idx::load(path)?;
+        let labels = d.labels.clone().unwrap_or_default();
+        if let Some(i) = labels.iter().position(|&c| c >= n_out) {
+            return Err(Error::Idx { path: path.into(), message: format!("label {} of image {i} is not a class the model knows (0..{})", labels[i], n_out - 1) });
+        }
+        Dataset::classification(d.x, labels, n_out)?
+    } else {
+        let table = Table::read(path)?;
+        let target_names: Option<Vec<String>> = match (targets, &model.targets) {
+            (Some(t), _) if !t.is_empty() => Some(t.to_vec()),
+            (_, Some(t)) => Some(t.clone()),
+            _ => None,
+        };
+        let feature_idx: Vec<usize> = match &model.features {
+            Some(names) => names.iter().map(|n| table.column_index(n)).collect::<Result<_>>()?,
+            None => {
+                let excluded: Vec<usize> = match &target_names {
+                    Some(t) => t.iter().map(|n| table.column_index(n)).collect::<Result<_>>()?,
+                    None if table.headers.len() == n_in => Vec::new(),
+                    None if need_targets || table.headers.len() > n_in => vec![table.headers.len() - 1],
+                    None => Vec::new(),
+                };
+                (0..table.headers.len()).filter(|i| !excluded.contains(i)).collect()
+            }
+        };
+        if feature_idx.len() != n_in {
+            return Err(Error::shape(format!("{}", path.display()), format!("{n_in} feature columns (the model's n_0)"), format!("{} feature columns", feature_idx.len())));
+        }
+        let x = table.numeric(&feature_idx)?;
+        if !need_targets {
+            let y = Matrix::zeros(x.rows(), n_out);
+            Dataset::new(x, y)?
+        } else {
+            let target_names = target_names.unwrap_or_else(|| vec![table.headers.last().expect("a header").clone()]);
+            let target_idx: Vec<usize> = target_names.iter().map(|n| table.column_index(n)).collect::<Result<_>>()?;
+            match model.task {
+                Task::Classification => {
+                    if target_idx.len() != 1 {
+                        return Err(Error::config("--target", format!("classification takes one label column, got {}", target_idx.len())));
+                    }
+                    let labels = table.class_indices(target_idx[0], &model.classes)?;
+                    Dataset::classification(x, labels, n_out)?
+                }
+                Task::Regression => {
+                    if target_idx.len() != n_out {
+                        return Err(Error::config("--target", format!("{} target column(s) ({}) but the model has {n_out} output(s)", target_idx.len(), target_names.join(", "))));
+                    }
+                    Dataset::new(x, table.numeric(&target_idx)?)?
+                }
+            }
+        }
+    };
+    if data.features() != n_in {
+        return Err(Error::shape(format!("{}", path.display()), format!("{n_in} inputs (the model's n_0)"), format!("{} inputs", data.features())));
+    }
+    if let Some(s) = &model.scaling {
+        s.apply(&mut data.x)?;
+    }
+    Ok(data.cast())
+}
+
+/// Fits the default scaling for training data: standardisation for CSV, none for IDX.
+pub fn default_scaling(training: &TrainingData) -> Option<Scaling> {
+    if training.is_idx {
+        None
+    } else {
+        Some(Scaling::standardize(&training.data.x))
+    }
+}
+
+/// A display name for the embedded data set.
+pub fn embedded_name() -> PathBuf {
+    PathBuf::from("<embedded MNIST subset>")
+}

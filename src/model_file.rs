@@ -1,0 +1,273 @@
+//! Model files: [safetensors](https://huggingface.co/docs/safetensors), readable by any
+//! safetensors reader (Python's `safetensors`, PyTorch's `load_state_dict` with matching
+//! names, candle, …).
+//!
+//! | tensor               | shape            | holds                                              |
+//! |----------------------|------------------|----------------------------------------------------|
+//! | `layers.{i}.weight`  | [n_(i+1), n_i]   | `W^[i+1]`: row j, column k is `w_jk^[i+1]`          |
+//! | `layers.{i}.bias`    | [n_(i+1)]        | `b^[i+1]`                                          |
+//!
+//! with i = l − 1 = 0, …, L − 1 (PyTorch's `nn.Sequential` numbering), dtype F32 or F64,
+//! little-endian. The metadata (string → string) holds:
+//!
+//! | key        | example                         | meaning                                        |
+//! |------------|---------------------------------|------------------------------------------------|
+//! | `format`   | `nabla/1`                       | this layout, version 1                         |
+//! | `layers`   | `784,30,10`                     | `n_0, …, n_L`                                  |
+//! | `hidden`   | `sigmoid`                       | g of layers 1 … L−1                            |
+//! | `output`   | `softmax`                       | g of layer L                                   |
+//! | `cost`     | `cross-entropy`                 | `c_x`                                          |
+//! | `task`     | `classification`                | or `regression`                                |
+//! | `classes`  | `["cat","dog"]`                 | JSON: the class of each output (classification)|
+//! | `features` | `["x0","x1"]`                   | JSON: input column names (absent for `init`)   |
+//! | `targets`  | `["label"]`                     | JSON: target column names                      |
+//! | `scaling`  | `{"offset":[…],"factor":[…]}`   | JSON: `x' = (x − offset) · factor`, or absent  |
+//! | `training` | `{"epochs":30,…}`               | JSON: the resolved training configuration      |
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::path::Path;
+use std::str::FromStr;
+
+use safetensors::tensor::{Dtype, SafeTensors, TensorView};
+use serde::{Deserialize, Serialize};
+
+use crate::activation::Activation;
+use crate::cost::Cost;
+use crate::data::Scaling;
+use crate::error::{Error, Result};
+use crate::matrix::{Matrix, Scalar};
+use crate::network::{Architecture, Network};
+
+/// The format tag written to and required in the metadata.
+pub const FORMAT: &str = "nabla/1";
+
+/// What the outputs mean.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Task {
+    /// One output per class; the prediction is the largest output.
+    Classification,
+    /// The outputs are the targets themselves.
+    Regression,
+}
+
+impl fmt::Display for Task {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Task::Classification => "classification",
+            Task::Regression => "regression",
+        })
+    }
+}
+
+impl FromStr for Task {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "classification" | "classify" => Ok(Task::Classification),
+            "regression" | "regress" => Ok(Task::Regression),
+            _ => Err(Error::config("--task", format!("unknown task '{s}' (expected classification or regression)"))),
+        }
+    }
+}
+
+/// A network with what is needed to use it on raw data.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Model<T = f32> {
+    /// The network.
+    pub network: Network<T>,
+    /// Classification or regression.
+    pub task: Task,
+    /// The class of each output (classification).
+    pub classes: Vec<String>,
+    /// Input column names, when the model was trained on named columns.
+    pub features: Option<Vec<String>>,
+    /// Target column names.
+    pub targets: Option<Vec<String>>,
+    /// Input scaling applied before the network.
+    pub scaling: Option<Scaling>,
+    /// Other metadata (e.g. `training`), kept as it was read.
+    pub extra: BTreeMap<String, String>,
+}
+
+impl<T: Scalar> Model<T> {
+    /// A model around a network, with classes `0..n_L` for classification.
+    pub fn new(network: Network<T>, task: Task) -> Self {
+        let n_out = network.sizes()[network.last()];
+        let classes = match task {
+            Task::Classification => (0..n_out).map(|c| c.to_string()).collect(),
+            Task::Regression => Vec::new(),
+        };
+        Model { network, task, classes, features: None, targets: None, scaling: None, extra: BTreeMap::new() }
+    }
+
+    /// The same model in another precision.
+    pub fn cast<U: Scalar>(&self) -> Model<U> {
+        Model {
+            network: self.network.cast(),
+            task: self.task,
+            classes: self.classes.clone(),
+            features: self.features.clone(),
+            targets: self.targets.clone(),
+            scaling: self.scaling.clone(),
+            extra: self.extra.clone(),
+        }
+    }
+
+    /// The safetensors bytes of this model.
+    ///
+    /// # Errors
+    /// Only if the serializer fails (it does not for well-formed networks).
+    pub fn to_bytes(&self) -> Result<Vec<u8>> {
+        let net = &self.network;
+        let dtype = if T::NAME == "f64" { Dtype::F64 } else { Dtype::F32 };
+        let mut buffers: Vec<(String, Vec<usize>, Vec<u8>)> = Vec::new();
+        for l in 1..=net.last() {
+            let i = l - 1;
+            buffers.push((format!("layers.{i}.weight"), vec![net.sizes()[l], net.sizes()[l - 1]], le_bytes(net.w(l).as_slice())));
+            buffers.push((format!("layers.{i}.bias"), vec![net.sizes()[l]], le_bytes(net.b(l))));
+        }
+        let views: Vec<(String, TensorView<'_>)> = buffers
+            .iter()
+            .map(|(name, shape, bytes)| (name.clone(), TensorView::new(dtype, shape.clone(), bytes).expect("shape and bytes agree")))
+            .collect();
+        let arch = net.architecture();
+        let mut meta: HashMap<String, String> = self.extra.clone().into_iter().collect();
+        meta.insert("format".into(), FORMAT.into());
+        meta.insert("layers".into(), arch.sizes.iter().map(usize::to_string).collect::<Vec<_>>().join(","));
+        meta.insert("hidden".into(), arch.hidden.to_string());
+        meta.insert("output".into(), arch.output.to_string());
+        meta.insert("cost".into(), arch.cost.to_string());
+        meta.insert("task".into(), self.task.to_string());
+        meta.insert("dtype".into(), T::NAME.into());
+        if self.task == Task::Classification {
+            meta.insert("classes".into(), serde_json::to_string(&self.classes).expect("strings serialize"));
+        }
+        if let Some(f) = &self.features {
+            meta.insert("features".into(), serde_json::to_string(f).expect("strings serialize"));
+        }
+        if let Some(t) = &self.targets {
+            meta.insert("targets".into(), serde_json::to_string(t).expect("strings serialize"));
+        }
+        if let Some(s) = &self.scaling {
+            meta.insert("scaling".into(), serde_json::to_string(s).expect("numbers serialize"));
+        }
+        safetensors::serialize(views, Some(meta)).map_err(|e| Error::ModelFile { path: "<memory>".into(), message: e.to_string() })
+    }
+
+    /// Writes the model to `path` atomically (temporary file + rename).
+    ///
+    /// # Errors
+    /// [`Error::Io`] when the file cannot be written.
+    pub fn save(&self, path: &Path) -> Result<()> {
+        crate::atomic::write(path, &self.to_bytes()?)
+    }
+
+    /// Reads a model file (F32 or F64 tensors, converted to T).
+    ///
+    /// # Errors
+    /// [`Error::Io`] when the file cannot be read; [`Error::ModelFile`] when it is not a
+    /// complete nabla safetensors file.
+    pub fn load(path: &Path) -> Result<Model<T>> {
+        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+        Self::from_bytes(&bytes, path)
+    }
+
+    /// Parses model bytes; `path` is only used in error messages.
+    ///
+    /// # Errors
+    /// As [`Model::load`].
+    pub fn from_bytes(bytes: &[u8], path: &Path) -> Result<Model<T>> {
+        let bad = |message: String| Error::ModelFile { path: path.to_path_buf(), message };
+        let (_, header) = SafeTensors::read_metadata(bytes).map_err(|e| bad(format!("not a safetensors file ({e})")))?;
+        let tensors = SafeTensors::deserialize(bytes).map_err(|e| bad(format!("not a safetensors file ({e})")))?;
+        let meta = header.metadata().clone().unwrap_or_default();
+        let get = |key: &str| meta.get(key).cloned().ok_or_else(|| bad(format!("metadata has no '{key}'")));
+        let format = get("format")?;
+        if format != FORMAT {
+            return Err(bad(format!("format '{format}', expected '{FORMAT}'")));
+        }
+        let sizes: Vec<usize> = get("layers")?
+            .split(',')
+            .map(|s| s.trim().parse::<usize>().map_err(|_| bad(format!("bad layer size '{s}'"))))
+            .collect::<Result<_>>()?;
+        let parse_meta = |key: &str| -> Result<String> { get(key) };
+        let hidden: Activation = parse_meta("hidden")?.parse().map_err(|e: Error| bad(e.to_string()))?;
+        let output: Activation = parse_meta("output")?.parse().map_err(|e: Error| bad(e.to_string()))?;
+        let cost: Cost = parse_meta("cost")?.parse().map_err(|e: Error| bad(e.to_string()))?;
+        let task: Task = parse_meta("task")?.parse().map_err(|e: Error| bad(e.to_string()))?;
+        let arch = Architecture::new(&sizes, hidden, output, cost).map_err(|e| bad(e.to_string()))?;
+        let mut weights = Vec::new();
+        let mut biases = Vec::new();
+        for l in 1..sizes.len() {
+            let i = l - 1;
+            let w = read_tensor::<T>(&tensors, &format!("layers.{i}.weight"), &[sizes[l], sizes[l - 1]]).map_err(bad)?;
+            let b = read_tensor::<T>(&tensors, &format!("layers.{i}.bias"), &[sizes[l]]).map_err(bad)?;
+            weights.push(Matrix::from_vec(sizes[l], sizes[l - 1], w)?);
+            biases.push(b);
+        }
+        let network = Network::from_parameters(arch, weights, biases).map_err(|e| bad(e.to_string()))?;
+        let json = |key: &str| -> Result<Option<Vec<String>>> {
+            meta.get(key).map(|v| serde_json::from_str(v).map_err(|e| bad(format!("bad '{key}' metadata: {e}")))).transpose()
+        };
+        let classes = json("classes")?.unwrap_or_default();
+        let n_out = sizes[sizes.len() - 1];
+        if task == Task::Classification && classes.len() != n_out {
+            return Err(bad(format!("{} classes for {n_out} outputs", classes.len())));
+        }
+        let features = json("features")?;
+        if features.as_ref().is_some_and(|f| f.len() != sizes[0]) {
+            return Err(bad(format!("{} feature names for {} inputs", features.as_ref().map_or(0, Vec::len), sizes[0])));
+        }
+        let scaling: Option<Scaling> =
+            meta.get("scaling").map(|v| serde_json::from_str(v).map_err(|e| bad(format!("bad 'scaling' metadata: {e}")))).transpose()?;
+        if let Some(s) = &scaling {
+            if s.offset.len() != sizes[0] || s.factor.len() != sizes[0] || s.offset.iter().chain(&s.factor).any(|v| !v.is_finite()) {
+                return Err(bad("scaling does not match the inputs".into()));
+            }
+        }
+        let known = ["format", "layers", "hidden", "output", "cost", "task", "dtype", "classes", "features", "targets", "scaling"];
+        let extra = meta.iter().filter(|(k, _)| !known.contains(&k.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect();
+        Ok(Model { network, task, classes, features, targets: json("targets")?, scaling, extra })
+    }
+}
+
+/// The stored dtype of a model file ("f32" or "f64"), from its first tensor.
+///
+/// # Errors
+/// As [`Model::load`].
+pub fn stored_precision(path: &Path) -> Result<&'static str> {
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let tensors = SafeTensors::deserialize(&bytes).map_err(|e| Error::ModelFile { path: path.to_path_buf(), message: format!("not a safetensors file ({e})") })?;
+    match tensors.tensor("layers.0.weight").map(|t| t.dtype()) {
+        Ok(Dtype::F64) => Ok("f64"),
+        _ => Ok("f32"),
+    }
+}
+
+fn le_bytes<T: Scalar>(values: &[T]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(values.len() * 8);
+    for v in values {
+        if T::NAME == "f64" {
+            out.extend(v.to_f64().expect("f64").to_le_bytes());
+        } else {
+            out.extend(v.to_f32().expect("f32").to_le_bytes());
+        }
+    }
+    out
+}
+
+fn read_tensor<T: Scalar>(tensors: &SafeTensors<'_>, name: &str, shape: &[usize]) -> std::result::Result<Vec<T>, String> {
+    let t = tensors.tensor(name).map_err(|_| format!("tensor '{name}' is missing"))?;
+    if t.shape() != shape {
+        return Err(format!("tensor '{name}' has shape {:?}, expected {shape:?}", t.shape()));
+    }
+    let data = t.data();
+    let values: Vec<T> = match t.dtype() {
+        Dtype::F32 => data.chunks_exact(4).map(|c| T::c(f64::from(f32::from_le_bytes([c[0], c[1], c[2], c[3]])))).collect(),
+        Dtype::F64 => data.chunks_exact(8).map(|c| T::c(f64::from_le_bytes(c.try_into().expect("8 bytes")))).collect(),
+        other => return Err(format!("tensor '{name}' has dtype {other:?}, expected F32 or F64")),
+    };
+    Ok(values)
+}
