@@ -40,6 +40,11 @@ pub trait Scalar:
     #[doc(hidden)]
     fn faer_matmul(dst: MatMut<'_, Self>, accumulate: bool, lhs: FaerRef<'_, Self>, rhs: FaerRef<'_, Self>, alpha: Self);
 
+    /// `e^x` for the activations. f64: the standard library's `exp`, exact to the last bit
+    /// for the gradient checks. f32: a branch-free polynomial (see [`exp_f32`]) that the
+    /// compiler vectorises, within 3·ε relative error of `f32::exp` (tested).
+    fn exp_fast(self) -> Self;
+
     /// Converts an `f64` constant (exactly representable, or rounded for f32).
     fn c(value: f64) -> Self {
         Self::from_f64(value).expect("every f64 converts to f32 and f64")
@@ -53,6 +58,10 @@ pub trait Scalar:
 
 impl Scalar for f32 {
     const NAME: &'static str = "f32";
+    #[inline(always)]
+    fn exp_fast(self) -> f32 {
+        exp_f32(self)
+    }
     fn faer_matmul(dst: MatMut<'_, f32>, accumulate: bool, lhs: FaerRef<'_, f32>, rhs: FaerRef<'_, f32>, alpha: f32) {
         let accum = if accumulate { Accum::Add } else { Accum::Replace };
         faer::linalg::matmul::matmul(dst, accum, lhs, rhs, alpha, Par::Seq);
@@ -61,10 +70,35 @@ impl Scalar for f32 {
 
 impl Scalar for f64 {
     const NAME: &'static str = "f64";
+    #[inline(always)]
+    fn exp_fast(self) -> f64 {
+        self.exp()
+    }
     fn faer_matmul(dst: MatMut<'_, f64>, accumulate: bool, lhs: FaerRef<'_, f64>, rhs: FaerRef<'_, f64>, alpha: f64) {
         let accum = if accumulate { Accum::Add } else { Accum::Replace };
         faer::linalg::matmul::matmul(dst, accum, lhs, rhs, alpha, Par::Seq);
     }
+}
+
+/// `e^x` in f32 without a libm call, so that loops over activations vectorise.
+///
+/// Cody–Waite reduction `x = n ln2 + r` with |r| ≤ ln2/2, then the degree-6 Taylor
+/// polynomial of `e^r` (truncation below 1.2e-7 relative) and `2^n` built from its bits.
+/// x is clamped to [−87, 88] so `2^n` stays a normal float: results below e^−87 come out
+/// as e^−87 ≈ 1.6e-38 instead of a subnormal (subnormals cost a microcode assist per call).
+#[inline(always)]
+pub fn exp_f32(x: f32) -> f32 {
+    const LOG2E: f32 = std::f32::consts::LOG2_E;
+    const LN2_HI: f32 = 0.693_359_4;
+    const LN2_LO: f32 = -2.121_944_4e-4;
+    // 1.5 · 2^23: adding and subtracting it rounds to the nearest integer (SSE2-friendly).
+    const ROUND: f32 = 12_582_912.0;
+    let x = x.clamp(-87.0, 88.0);
+    let n = (x * LOG2E + ROUND) - ROUND;
+    let r = x - n * LN2_HI - n * LN2_LO;
+    let p = 1.0 + r * (1.0 + r * (0.5 + r * (1.0 / 6.0 + r * (1.0 / 24.0 + r * (1.0 / 120.0 + r * (1.0 / 720.0))))));
+    let scale = f32::from_bits(((n as i32 + 127) as u32) << 23);
+    p * scale
 }
 
 /// A dense row-major matrix: entry (i, j) is `data[i * cols + j]`.
@@ -338,6 +372,18 @@ mod tests {
                 prop_assert!((c[(i, j)] - want).abs() < 1e-12);
             }}
         }
+    }
+
+    #[test]
+    fn exp_f32_is_within_three_epsilon_of_the_standard_library() {
+        let mut worst: f32 = 0.0;
+        let mut x = -87.0f32;
+        while x < 88.0 {
+            let (got, want) = (exp_f32(x), x.exp());
+            worst = worst.max(((got - want) / want).abs() / f32::EPSILON);
+            x += 0.001_37;
+        }
+        assert!(worst <= 3.0, "worst relative error {worst} epsilon");
     }
 
     #[test]
