@@ -111,15 +111,25 @@ impl Activation {
             match self {
                 Self::Sigmoid => a.iter_mut().zip(z).for_each(|(a, &z)| *a = sigmoid(z)),
                 Self::Tanh => a.iter_mut().zip(z).for_each(|(a, &z)| *a = z.tanh()),
-                Self::Relu => a.iter_mut().zip(z).for_each(|(a, &z)| *a = z.max(T::zero())),
-                Self::LeakyRelu | Self::Identity => a.iter_mut().zip(z).for_each(|(a, &z)| *a = self.g(z)),
+                Self::Relu => a
+                    .iter_mut()
+                    .zip(z)
+                    .for_each(|(a, &z)| *a = z.max(T::zero())),
+                Self::LeakyRelu | Self::Identity => {
+                    a.iter_mut().zip(z).for_each(|(a, &z)| *a = self.g(z))
+                }
                 Self::Softmax => unreachable!("handled above"),
             }
         }
     }
 
     /// `e ← e ⊙ g'(z)`, the Hadamard factor of BP1 and BP2, given `a = g(z)`.
-    pub(crate) fn hadamard_g_prime_assign<T: Scalar>(self, e: &mut Matrix<T>, z: &Matrix<T>, a: &Matrix<T>) {
+    pub(crate) fn hadamard_g_prime_assign<T: Scalar>(
+        self,
+        e: &mut Matrix<T>,
+        z: &Matrix<T>,
+        a: &Matrix<T>,
+    ) {
         debug_assert!(self != Self::Softmax);
         if self == Self::Identity {
             return;
@@ -127,9 +137,19 @@ impl Activation {
         let (e, z, a) = (e.as_mut_slice(), z.as_slice(), a.as_slice());
         match self {
             // g' = a (1 − a), one tight loop so that it vectorises
-            Self::Sigmoid => e.iter_mut().zip(a).for_each(|(e, &a)| *e = *e * a * (T::one() - a)),
-            Self::Tanh => e.iter_mut().zip(a).for_each(|(e, &a)| *e = *e * (T::one() - a * a)),
-            _ => e.iter_mut().zip(z).zip(a).for_each(|((e, &z), &a)| *e = *e * self.g_prime_from(z, a)),
+            Self::Sigmoid => e
+                .iter_mut()
+                .zip(a)
+                .for_each(|(e, &a)| *e = *e * a * (T::one() - a)),
+            Self::Tanh => e
+                .iter_mut()
+                .zip(a)
+                .for_each(|(e, &a)| *e = *e * (T::one() - a * a)),
+            _ => e
+                .iter_mut()
+                .zip(z)
+                .zip(a)
+                .for_each(|((e, &z), &a)| *e = *e * self.g_prime_from(z, a)),
         }
     }
 
@@ -186,10 +206,19 @@ impl FromStr for Activation {
             "leakyrelu" | "leaky" => "leaky-relu",
             other => other,
         };
-        Self::ALL.into_iter().find(|g| g.name() == alias).ok_or_else(|| {
-            let names: Vec<_> = Self::ALL.iter().map(|g| g.name()).collect();
-            crate::Error::config("activation", format!("unknown activation '{s}' (expected one of: {})", names.join(", ")))
-        })
+        Self::ALL
+            .into_iter()
+            .find(|g| g.name() == alias)
+            .ok_or_else(|| {
+                let names: Vec<_> = Self::ALL.iter().map(|g| g.name()).collect();
+                crate::Error::config(
+                    "activation",
+                    format!(
+                        "unknown activation '{s}' (expected one of: {})",
+                        names.join(", ")
+                    ),
+                )
+            })
     }
 }
 
@@ -199,11 +228,18 @@ mod tests {
 
     #[test]
     fn g_prime_agrees_with_a_central_difference_away_from_kinks() {
-        for g in Activation::ALL.into_iter().filter(|&g| g != Activation::Softmax) {
+        for g in Activation::ALL
+            .into_iter()
+            .filter(|&g| g != Activation::Softmax)
+        {
             for &z in &[-3.0f64, -0.7, 0.3, 1.1, 4.0] {
                 let h = 1e-6;
                 let numeric = (g.g(z + h) - g.g(z - h)) / (2.0 * h);
-                assert!((numeric - g.g_prime(z)).abs() < 1e-8, "{g} at {z}: {numeric} vs {}", g.g_prime(z));
+                assert!(
+                    (numeric - g.g_prime(z)).abs() < 1e-8,
+                    "{g} at {z}: {numeric} vs {}",
+                    g.g_prime(z)
+                );
             }
         }
     }

@@ -55,7 +55,11 @@ impl Cost {
     pub fn c_x<T: Scalar>(self, g: Activation, z: &[T], a: &[T], y: &[T]) -> T {
         let half = T::c(0.5);
         match (self, g) {
-            (Self::Quadratic, _) => a.iter().zip(y).map(|(&a, &y)| half * (y - a) * (y - a)).sum(),
+            (Self::Quadratic, _) => a
+                .iter()
+                .zip(y)
+                .map(|(&a, &y)| half * (y - a) * (y - a))
+                .sum(),
             // −Σ y_j (z_j − lse(z)) = lse(z) Σ y − Σ y z
             (Self::CrossEntropy, Activation::Softmax) => {
                 let max = z.iter().copied().fold(T::neg_infinity(), T::max);
@@ -74,7 +78,9 @@ impl Cost {
 
     /// `Σ_x c_x` over a batch (one example per row).
     pub fn total<T: Scalar>(self, g: Activation, z: &Matrix<T>, a: &Matrix<T>, y: &Matrix<T>) -> T {
-        (0..z.rows()).map(|i| self.c_x(g, z.row(i), a.row(i), y.row(i))).sum()
+        (0..z.rows())
+            .map(|i| self.c_x(g, z.row(i), a.row(i), y.row(i)))
+            .sum()
     }
 
     /// `∂c/∂a^[L]` for one example, written into `out`.
@@ -93,7 +99,14 @@ impl Cost {
     ///
     /// For softmax outputs g' is a Jacobian `J_jk = a_j (δ_jk − a_k)`, and BP1 reads
     /// `e = Jᵀ ∂c/∂a`, i.e. `e_j = a_j (∂c/∂a_j − Σ_k a_k ∂c/∂a_k)`.
-    pub fn output_error_into<T: Scalar>(self, g: Activation, z: &Matrix<T>, a: &Matrix<T>, y: &Matrix<T>, e: &mut Matrix<T>) {
+    pub fn output_error_into<T: Scalar>(
+        self,
+        g: Activation,
+        z: &Matrix<T>,
+        a: &Matrix<T>,
+        y: &Matrix<T>,
+        e: &mut Matrix<T>,
+    ) {
         debug_assert_eq!(a.shape(), y.shape());
         debug_assert_eq!(a.shape(), e.shape());
         match (self, g) {
@@ -107,7 +120,12 @@ impl Cost {
                 }
             }
             (Self::CrossEntropy, _) => {
-                for ((e, &a), &y) in e.as_mut_slice().iter_mut().zip(a.as_slice()).zip(y.as_slice()) {
+                for ((e, &a), &y) in e
+                    .as_mut_slice()
+                    .iter_mut()
+                    .zip(a.as_slice())
+                    .zip(y.as_slice())
+                {
                     *e = a - y;
                 }
             }
@@ -121,7 +139,12 @@ impl Cost {
                 }
             }
             (Self::Quadratic, _) => {
-                for ((e, &a), &y) in e.as_mut_slice().iter_mut().zip(a.as_slice()).zip(y.as_slice()) {
+                for ((e, &a), &y) in e
+                    .as_mut_slice()
+                    .iter_mut()
+                    .zip(a.as_slice())
+                    .zip(y.as_slice())
+                {
                     *e = a - y;
                 }
                 g.hadamard_g_prime_assign(e, z, a);
@@ -147,7 +170,10 @@ impl FromStr for Cost {
         match s.trim().to_ascii_lowercase().replace('_', "-").as_str() {
             "quadratic" | "mse" | "squared" => Ok(Self::Quadratic),
             "cross-entropy" | "crossentropy" | "ce" | "log-loss" => Ok(Self::CrossEntropy),
-            _ => Err(crate::Error::config("cost", format!("unknown cost '{s}' (expected quadratic or cross-entropy)"))),
+            _ => Err(crate::Error::config(
+                "cost",
+                format!("unknown cost '{s}' (expected quadratic or cross-entropy)"),
+            )),
         }
     }
 }
@@ -161,7 +187,11 @@ mod tests {
         let z = [0.3f64, -1.2, 2.0];
         let a: Vec<f64> = z.iter().map(|&z| Activation::Sigmoid.g(z)).collect();
         let y = [1.0, 0.0, 1.0];
-        let textbook: f64 = a.iter().zip(&y).map(|(&a, &y)| -(y * a.ln() + (1.0 - y) * (1.0 - a).ln())).sum();
+        let textbook: f64 = a
+            .iter()
+            .zip(&y)
+            .map(|(&a, &y)| -(y * a.ln() + (1.0 - y) * (1.0 - a).ln()))
+            .sum();
         assert!((Cost::CrossEntropy.c_x(Activation::Sigmoid, &z, &a, &y) - textbook).abs() < 1e-12);
 
         let mut s = Matrix::zeros(1, 3);
@@ -169,7 +199,10 @@ mod tests {
         Activation::Softmax.apply(&zm, &mut s);
         let y = [0.0, 0.0, 1.0];
         let textbook = -s[(0, 2)].ln();
-        assert!((Cost::CrossEntropy.c_x(Activation::Softmax, &z, s.row(0), &y) - textbook).abs() < 1e-12);
+        assert!(
+            (Cost::CrossEntropy.c_x(Activation::Softmax, &z, s.row(0), &y) - textbook).abs()
+                < 1e-12
+        );
     }
 
     #[test]
@@ -180,7 +213,9 @@ mod tests {
 
     #[test]
     fn cross_entropy_needs_a_probability_output() {
-        assert!(Cost::CrossEntropy.check_output(Activation::Identity).is_err());
+        assert!(Cost::CrossEntropy
+            .check_output(Activation::Identity)
+            .is_err());
         assert!(Cost::CrossEntropy.check_output(Activation::Softmax).is_ok());
         assert!(Cost::Quadratic.check_output(Activation::Identity).is_ok());
     }

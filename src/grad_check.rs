@@ -19,7 +19,12 @@ pub const DEFAULT_STEP: f64 = 2e-3;
 ///
 /// # Errors
 /// When x or y do not fit the network.
-pub fn numerical_gradients(net: &Network<f64>, x: &Matrix<f64>, y: &Matrix<f64>, h: f64) -> Result<Gradients<f64>> {
+pub fn numerical_gradients(
+    net: &Network<f64>,
+    x: &Matrix<f64>,
+    y: &Matrix<f64>,
+    h: f64,
+) -> Result<Gradients<f64>> {
     net.check_batch(x, Some(y))?;
     let mut probe = net.clone();
     let mut grads = Gradients::zeros(net.sizes());
@@ -61,7 +66,11 @@ pub fn relative_error(a: f64, b: f64, floor: f64) -> f64 {
 }
 
 /// Where two gradient sets differ most: `(relative error, l, j, k)` with k = `None` for a bias.
-pub fn worst_disagreement(a: &Gradients<f64>, b: &Gradients<f64>, floor: f64) -> (f64, usize, usize, Option<usize>) {
+pub fn worst_disagreement(
+    a: &Gradients<f64>,
+    b: &Gradients<f64>,
+    floor: f64,
+) -> (f64, usize, usize, Option<usize>) {
     let mut worst = (0.0, 0, 0, None);
     for l in 1..a.nabla_w.len() {
         let (wa, wb) = (&a.nabla_w[l], &b.nabla_w[l]);

@@ -48,19 +48,27 @@ impl Init {
             let mut b = vec![T::zero(); n_out];
             match self {
                 Self::Nielsen => {
-                    let wd = Normal::new(0.0, (1.0 / fan_in).sqrt()).expect("a positive standard deviation");
+                    let wd = Normal::new(0.0, (1.0 / fan_in).sqrt())
+                        .expect("a positive standard deviation");
                     let bd = Normal::new(0.0, 1.0).expect("a positive standard deviation");
-                    w.as_mut_slice().iter_mut().for_each(|w| *w = T::c(wd.sample(&mut rng)));
+                    w.as_mut_slice()
+                        .iter_mut()
+                        .for_each(|w| *w = T::c(wd.sample(&mut rng)));
                     b.iter_mut().for_each(|b| *b = T::c(bd.sample(&mut rng)));
                 }
                 Self::Xavier => {
                     let s = (6.0 / (fan_in + fan_out)).sqrt();
                     let wd = Uniform::new(-s, s).expect("a non-empty range");
-                    w.as_mut_slice().iter_mut().for_each(|w| *w = T::c(wd.sample(&mut rng)));
+                    w.as_mut_slice()
+                        .iter_mut()
+                        .for_each(|w| *w = T::c(wd.sample(&mut rng)));
                 }
                 Self::He => {
-                    let wd = Normal::new(0.0, (2.0 / fan_in).sqrt()).expect("a positive standard deviation");
-                    w.as_mut_slice().iter_mut().for_each(|w| *w = T::c(wd.sample(&mut rng)));
+                    let wd = Normal::new(0.0, (2.0 / fan_in).sqrt())
+                        .expect("a positive standard deviation");
+                    w.as_mut_slice()
+                        .iter_mut()
+                        .for_each(|w| *w = T::c(wd.sample(&mut rng)));
                 }
             }
             layers.push((w, b));
@@ -82,7 +90,10 @@ impl FromStr for Init {
             "nielsen" | "normal" => Ok(Self::Nielsen),
             "xavier" | "glorot" => Ok(Self::Xavier),
             "he" | "kaiming" => Ok(Self::He),
-            _ => Err(crate::Error::config("init", format!("unknown initialisation '{s}' (expected nielsen, xavier or he)"))),
+            _ => Err(crate::Error::config(
+                "init",
+                format!("unknown initialisation '{s}' (expected nielsen, xavier or he)"),
+            )),
         }
     }
 }
@@ -105,7 +116,10 @@ mod tests {
         let layers = Init::He.draw::<f64>(&[400, 300], 1);
         let w = layers[0].0.as_slice();
         let var = w.iter().map(|w| w * w).sum::<f64>() / w.len() as f64;
-        assert!((var - 2.0 / 400.0).abs() < 0.05 * 2.0 / 400.0, "He variance {var}");
+        assert!(
+            (var - 2.0 / 400.0).abs() < 0.05 * 2.0 / 400.0,
+            "He variance {var}"
+        );
         let layers = Init::Xavier.draw::<f64>(&[400, 300], 1);
         let s = (6.0f64 / 700.0).sqrt();
         assert!(layers[0].0.as_slice().iter().all(|w| w.abs() <= s));

@@ -38,7 +38,13 @@ pub trait Scalar:
 
     /// `dst ← alpha · lhs · rhs` (replace) or `dst ← dst + alpha · lhs · rhs` (add), single-threaded.
     #[doc(hidden)]
-    fn faer_matmul(dst: MatMut<'_, Self>, accumulate: bool, lhs: FaerRef<'_, Self>, rhs: FaerRef<'_, Self>, alpha: Self);
+    fn faer_matmul(
+        dst: MatMut<'_, Self>,
+        accumulate: bool,
+        lhs: FaerRef<'_, Self>,
+        rhs: FaerRef<'_, Self>,
+        alpha: Self,
+    );
 
     /// `e^x` for the activations. f64: the standard library's `exp`, exact to the last bit
     /// for the gradient checks. f32: a branch-free polynomial (see [`exp_f32`]) that the
@@ -62,8 +68,18 @@ impl Scalar for f32 {
     fn exp_fast(self) -> f32 {
         exp_f32(self)
     }
-    fn faer_matmul(dst: MatMut<'_, f32>, accumulate: bool, lhs: FaerRef<'_, f32>, rhs: FaerRef<'_, f32>, alpha: f32) {
-        let accum = if accumulate { Accum::Add } else { Accum::Replace };
+    fn faer_matmul(
+        dst: MatMut<'_, f32>,
+        accumulate: bool,
+        lhs: FaerRef<'_, f32>,
+        rhs: FaerRef<'_, f32>,
+        alpha: f32,
+    ) {
+        let accum = if accumulate {
+            Accum::Add
+        } else {
+            Accum::Replace
+        };
         faer::linalg::matmul::matmul(dst, accum, lhs, rhs, alpha, Par::Seq);
     }
 }
@@ -74,8 +90,18 @@ impl Scalar for f64 {
     fn exp_fast(self) -> f64 {
         self.exp()
     }
-    fn faer_matmul(dst: MatMut<'_, f64>, accumulate: bool, lhs: FaerRef<'_, f64>, rhs: FaerRef<'_, f64>, alpha: f64) {
-        let accum = if accumulate { Accum::Add } else { Accum::Replace };
+    fn faer_matmul(
+        dst: MatMut<'_, f64>,
+        accumulate: bool,
+        lhs: FaerRef<'_, f64>,
+        rhs: FaerRef<'_, f64>,
+        alpha: f64,
+    ) {
+        let accum = if accumulate {
+            Accum::Add
+        } else {
+            Accum::Replace
+        };
         faer::linalg::matmul::matmul(dst, accum, lhs, rhs, alpha, Par::Seq);
     }
 }
@@ -96,7 +122,10 @@ pub fn exp_f32(x: f32) -> f32 {
     let x = x.clamp(-87.0, 88.0);
     let n = (x * LOG2E + ROUND) - ROUND;
     let r = x - n * LN2_HI - n * LN2_LO;
-    let p = 1.0 + r * (1.0 + r * (0.5 + r * (1.0 / 6.0 + r * (1.0 / 24.0 + r * (1.0 / 120.0 + r * (1.0 / 720.0))))));
+    let p = 1.0
+        + r * (1.0
+            + r * (0.5
+                + r * (1.0 / 6.0 + r * (1.0 / 24.0 + r * (1.0 / 120.0 + r * (1.0 / 720.0))))));
     let scale = f32::from_bits(((n as i32 + 127) as u32) << 23);
     p * scale
 }
@@ -189,11 +218,19 @@ impl<T: Scalar> Matrix<T> {
         let mut data = Vec::with_capacity(rows.len() * cols);
         for (i, row) in rows.iter().enumerate() {
             if row.len() != cols {
-                return Err(crate::Error::shape(format!("row {i}"), format!("{cols} columns"), format!("{} columns", row.len())));
+                return Err(crate::Error::shape(
+                    format!("row {i}"),
+                    format!("{cols} columns"),
+                    format!("{} columns", row.len()),
+                ));
             }
             data.extend_from_slice(row);
         }
-        Ok(Matrix { rows: rows.len(), cols, data })
+        Ok(Matrix {
+            rows: rows.len(),
+            cols,
+            data,
+        })
     }
 
     /// Number of rows.
@@ -256,14 +293,21 @@ impl<T: Scalar> Matrix<T> {
         Matrix {
             rows: self.rows,
             cols: self.cols,
-            data: self.data.iter().map(|&v| U::from(v).expect("f32 and f64 convert")).collect(),
+            data: self
+                .data
+                .iter()
+                .map(|&v| U::from(v).expect("f32 and f64 convert"))
+                .collect(),
         }
     }
 
     /// The first non-finite entry as `(row, column, value)`, if any.
     pub fn find_non_finite(&self) -> Option<(usize, usize, T)> {
         let cols = self.cols.max(1);
-        self.data.iter().position(|v| !v.is_finite()).map(|i| (i / cols, i % cols, self.data[i]))
+        self.data
+            .iter()
+            .position(|v| !v.is_finite())
+            .map(|i| (i / cols, i % cols, self.data[i]))
     }
 }
 
@@ -271,7 +315,12 @@ impl<T: Scalar> std::ops::Index<(usize, usize)> for Matrix<T> {
     type Output = T;
     #[track_caller]
     fn index(&self, (i, j): (usize, usize)) -> &T {
-        assert!(i < self.rows && j < self.cols, "index ({i}, {j}) out of a {}×{} matrix", self.rows, self.cols);
+        assert!(
+            i < self.rows && j < self.cols,
+            "index ({i}, {j}) out of a {}×{} matrix",
+            self.rows,
+            self.cols
+        );
         &self.data[i * self.cols + j]
     }
 }
@@ -279,7 +328,12 @@ impl<T: Scalar> std::ops::Index<(usize, usize)> for Matrix<T> {
 impl<T: Scalar> std::ops::IndexMut<(usize, usize)> for Matrix<T> {
     #[track_caller]
     fn index_mut(&mut self, (i, j): (usize, usize)) -> &mut T {
-        assert!(i < self.rows && j < self.cols, "index ({i}, {j}) out of a {}×{} matrix", self.rows, self.cols);
+        assert!(
+            i < self.rows && j < self.cols,
+            "index ({i}, {j}) out of a {}×{} matrix",
+            self.rows,
+            self.cols
+        );
         &mut self.data[i * self.cols + j]
     }
 }
@@ -321,14 +375,23 @@ pub fn gemm<'a, 'b, T: Scalar>(
         return;
     }
     let dst = MatMut::from_row_major_slice_mut(&mut c.data, rows, cols);
-    T::faer_matmul(dst, accumulate == Accumulate::Add, a.faer(), b.faer(), alpha);
+    T::faer_matmul(
+        dst,
+        accumulate == Accumulate::Add,
+        a.faer(),
+        b.faer(),
+        alpha,
+    );
 }
 
 #[cold]
 #[inline(never)]
 #[track_caller]
 fn shape_error(a: (usize, usize), b: (usize, usize), c: (usize, usize)) -> ! {
-    panic!("gemm: {}×{} times {}×{} cannot go into {}×{}", a.0, a.1, b.0, b.1, c.0, c.1)
+    panic!(
+        "gemm: {}×{} times {}×{} cannot go into {}×{}",
+        a.0, a.1, b.0, b.1, c.0, c.1
+    )
 }
 
 #[cfg(test)]
@@ -337,8 +400,13 @@ mod tests {
     use proptest::prelude::*;
 
     fn naive(a: &Matrix<f64>, at: bool, b: &Matrix<f64>, bt: bool) -> Matrix<f64> {
-        let get = |m: &Matrix<f64>, t: bool, i: usize, j: usize| if t { m[(j, i)] } else { m[(i, j)] };
-        let (m, k) = if at { (a.cols, a.rows) } else { (a.rows, a.cols) };
+        let get =
+            |m: &Matrix<f64>, t: bool, i: usize, j: usize| if t { m[(j, i)] } else { m[(i, j)] };
+        let (m, k) = if at {
+            (a.cols, a.rows)
+        } else {
+            (a.rows, a.cols)
+        };
         let n = if bt { b.rows } else { b.cols };
         let mut c = Matrix::zeros(m, n);
         for i in 0..m {

@@ -70,7 +70,11 @@ pub fn evaluate<T: Scalar>(net: &Network<T>, data: &Dataset<T>) -> Result<Evalua
         let (z, a) = (&pass.z[last], &pass.a[last]);
         for (r, &i) in rows.iter().enumerate() {
             let y = data.y.row(i);
-            cost += net.cost().c_x(net.g(last), z.row(r), a.row(r), y).to_f64().unwrap_or(f64::NAN);
+            cost += net
+                .cost()
+                .c_x(net.g(last), z.row(r), a.row(r), y)
+                .to_f64()
+                .unwrap_or(f64::NAN);
             if let Some(labels) = &data.labels {
                 let predicted = argmax(a.row(r));
                 if labels[i] < n_out {
@@ -85,7 +89,15 @@ pub fn evaluate<T: Scalar>(net: &Network<T>, data: &Dataset<T>) -> Result<Evalua
         }
         start = end;
     }
-    let mut eval = Evaluation { n, cost: cost / n as f64, accuracy: None, confusion: None, rmse: None, mae: None, r2: None };
+    let mut eval = Evaluation {
+        n,
+        cost: cost / n as f64,
+        accuracy: None,
+        confusion: None,
+        rmse: None,
+        mae: None,
+        r2: None,
+    };
     if data.labels.is_some() {
         let correct: usize = (0..n_out).map(|c| confusion[c][c]).sum();
         eval.accuracy = Some(correct as f64 / n as f64);
@@ -97,10 +109,19 @@ pub fn evaluate<T: Scalar>(net: &Network<T>, data: &Dataset<T>) -> Result<Evalua
         // SS_tot around each output column's mean
         let mut ss_tot = 0.0;
         for j in 0..n_out {
-            let mean = (0..n).map(|i| data.y[(i, j)].to_f64().unwrap_or(0.0)).sum::<f64>() / n as f64;
-            ss_tot += (0..n).map(|i| (data.y[(i, j)].to_f64().unwrap_or(0.0) - mean).powi(2)).sum::<f64>();
+            let mean = (0..n)
+                .map(|i| data.y[(i, j)].to_f64().unwrap_or(0.0))
+                .sum::<f64>()
+                / n as f64;
+            ss_tot += (0..n)
+                .map(|i| (data.y[(i, j)].to_f64().unwrap_or(0.0) - mean).powi(2))
+                .sum::<f64>();
         }
-        eval.r2 = Some(if ss_tot > 0.0 { 1.0 - sse / ss_tot } else { f64::NAN });
+        eval.r2 = Some(if ss_tot > 0.0 {
+            1.0 - sse / ss_tot
+        } else {
+            f64::NAN
+        });
     }
     Ok(eval)
 }

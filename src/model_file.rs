@@ -24,12 +24,12 @@
 //! | `scaling`  | `{"offset":[…],"factor":[…]}`   | JSON: `x' = (x − offset) · factor`, or absent  |
 //! | `training` | `{"epochs":30,…}`               | JSON: the resolved training configuration      |
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::fmt;
 use std::path::Path;
 use std::str::FromStr;
 
-use safetensors::tensor::{Dtype, SafeTensors, TensorView};
+use safetensors::tensor::{Dtype, SafeTensors};
 use serde::{Deserialize, Serialize};
 
 use crate::activation::Activation;
@@ -67,7 +67,10 @@ impl FromStr for Task {
         match s.trim().to_ascii_lowercase().as_str() {
             "classification" | "classify" => Ok(Task::Classification),
             "regression" | "regress" => Ok(Task::Regression),
-            _ => Err(Error::config("--task", format!("unknown task '{s}' (expected classification or regression)"))),
+            _ => Err(Error::config(
+                "--task",
+                format!("unknown task '{s}' (expected classification or regression)"),
+            )),
         }
     }
 }
@@ -99,7 +102,15 @@ impl<T: Scalar> Model<T> {
             Task::Classification => (0..n_out).map(|c| c.to_string()).collect(),
             Task::Regression => Vec::new(),
         };
-        Model { network, task, classes, features: None, targets: None, scaling: None, extra: BTreeMap::new() }
+        Model {
+            network,
+            task,
+            classes,
+            features: None,
+            targets: None,
+            scaling: None,
+            extra: BTreeMap::new(),
+        }
     }
 
     /// The same model in another precision.
@@ -121,39 +132,66 @@ impl<T: Scalar> Model<T> {
     /// Only if the serializer fails (it does not for well-formed networks).
     pub fn to_bytes(&self) -> Result<Vec<u8>> {
         let net = &self.network;
-        let dtype = if T::NAME == "f64" { Dtype::F64 } else { Dtype::F32 };
+        let dtype = if T::NAME == "f64" {
+            Dtype::F64
+        } else {
+            Dtype::F32
+        };
         let mut buffers: Vec<(String, Vec<usize>, Vec<u8>)> = Vec::new();
         for l in 1..=net.last() {
             let i = l - 1;
-            buffers.push((format!("layers.{i}.weight"), vec![net.sizes()[l], net.sizes()[l - 1]], le_bytes(net.w(l).as_slice())));
-            buffers.push((format!("layers.{i}.bias"), vec![net.sizes()[l]], le_bytes(net.b(l))));
+            buffers.push((
+                format!("layers.{i}.weight"),
+                vec![net.sizes()[l], net.sizes()[l - 1]],
+                le_bytes(net.w(l).as_slice()),
+            ));
+            buffers.push((
+                format!("layers.{i}.bias"),
+                vec![net.sizes()[l]],
+                le_bytes(net.b(l)),
+            ));
         }
-        let views: Vec<(String, TensorView<'_>)> = buffers
-            .iter()
-            .map(|(name, shape, bytes)| (name.clone(), TensorView::new(dtype, shape.clone(), bytes).expect("shape and bytes agree")))
-            .collect();
         let arch = net.architecture();
-        let mut meta: HashMap<String, String> = self.extra.clone().into_iter().collect();
+        let mut meta: BTreeMap<String, String> = self.extra.clone();
         meta.insert("format".into(), FORMAT.into());
-        meta.insert("layers".into(), arch.sizes.iter().map(usize::to_string).collect::<Vec<_>>().join(","));
+        meta.insert(
+            "layers".into(),
+            arch.sizes
+                .iter()
+                .map(usize::to_string)
+                .collect::<Vec<_>>()
+                .join(","),
+        );
         meta.insert("hidden".into(), arch.hidden.to_string());
         meta.insert("output".into(), arch.output.to_string());
         meta.insert("cost".into(), arch.cost.to_string());
         meta.insert("task".into(), self.task.to_string());
         meta.insert("dtype".into(), T::NAME.into());
         if self.task == Task::Classification {
-            meta.insert("classes".into(), serde_json::to_string(&self.classes).expect("strings serialize"));
+            meta.insert(
+                "classes".into(),
+                serde_json::to_string(&self.classes).expect("strings serialize"),
+            );
         }
         if let Some(f) = &self.features {
-            meta.insert("features".into(), serde_json::to_string(f).expect("strings serialize"));
+            meta.insert(
+                "features".into(),
+                serde_json::to_string(f).expect("strings serialize"),
+            );
         }
         if let Some(t) = &self.targets {
-            meta.insert("targets".into(), serde_json::to_string(t).expect("strings serialize"));
+            meta.insert(
+                "targets".into(),
+                serde_json::to_string(t).expect("strings serialize"),
+            );
         }
         if let Some(s) = &self.scaling {
-            meta.insert("scaling".into(), serde_json::to_string(s).expect("numbers serialize"));
+            meta.insert(
+                "scaling".into(),
+                serde_json::to_string(s).expect("numbers serialize"),
+            );
         }
-        safetensors::serialize(views, Some(meta)).map_err(|e| Error::ModelFile { path: "<memory>".into(), message: e.to_string() })
+        Ok(serialize_safetensors(dtype, &buffers, &meta))
     }
 
     /// Writes the model to `path` atomically (temporary file + rename).
@@ -179,57 +217,119 @@ impl<T: Scalar> Model<T> {
     /// # Errors
     /// As [`Model::load`].
     pub fn from_bytes(bytes: &[u8], path: &Path) -> Result<Model<T>> {
-        let bad = |message: String| Error::ModelFile { path: path.to_path_buf(), message };
-        let (_, header) = SafeTensors::read_metadata(bytes).map_err(|e| bad(format!("not a safetensors file ({e})")))?;
-        let tensors = SafeTensors::deserialize(bytes).map_err(|e| bad(format!("not a safetensors file ({e})")))?;
+        let bad = |message: String| Error::ModelFile {
+            path: path.to_path_buf(),
+            message,
+        };
+        let (_, header) = SafeTensors::read_metadata(bytes)
+            .map_err(|e| bad(format!("not a safetensors file ({e})")))?;
+        let tensors = SafeTensors::deserialize(bytes)
+            .map_err(|e| bad(format!("not a safetensors file ({e})")))?;
         let meta = header.metadata().clone().unwrap_or_default();
-        let get = |key: &str| meta.get(key).cloned().ok_or_else(|| bad(format!("metadata has no '{key}'")));
+        let get = |key: &str| {
+            meta.get(key)
+                .cloned()
+                .ok_or_else(|| bad(format!("metadata has no '{key}'")))
+        };
         let format = get("format")?;
         if format != FORMAT {
             return Err(bad(format!("format '{format}', expected '{FORMAT}'")));
         }
         let sizes: Vec<usize> = get("layers")?
             .split(',')
-            .map(|s| s.trim().parse::<usize>().map_err(|_| bad(format!("bad layer size '{s}'"))))
+            .map(|s| {
+                s.trim()
+                    .parse::<usize>()
+                    .map_err(|_| bad(format!("bad layer size '{s}'")))
+            })
             .collect::<Result<_>>()?;
         let parse_meta = |key: &str| -> Result<String> { get(key) };
-        let hidden: Activation = parse_meta("hidden")?.parse().map_err(|e: Error| bad(e.to_string()))?;
-        let output: Activation = parse_meta("output")?.parse().map_err(|e: Error| bad(e.to_string()))?;
-        let cost: Cost = parse_meta("cost")?.parse().map_err(|e: Error| bad(e.to_string()))?;
-        let task: Task = parse_meta("task")?.parse().map_err(|e: Error| bad(e.to_string()))?;
-        let arch = Architecture::new(&sizes, hidden, output, cost).map_err(|e| bad(e.to_string()))?;
+        let hidden: Activation = parse_meta("hidden")?
+            .parse()
+            .map_err(|e: Error| bad(e.to_string()))?;
+        let output: Activation = parse_meta("output")?
+            .parse()
+            .map_err(|e: Error| bad(e.to_string()))?;
+        let cost: Cost = parse_meta("cost")?
+            .parse()
+            .map_err(|e: Error| bad(e.to_string()))?;
+        let task: Task = parse_meta("task")?
+            .parse()
+            .map_err(|e: Error| bad(e.to_string()))?;
+        let arch =
+            Architecture::new(&sizes, hidden, output, cost).map_err(|e| bad(e.to_string()))?;
         let mut weights = Vec::new();
         let mut biases = Vec::new();
         for l in 1..sizes.len() {
             let i = l - 1;
-            let w = read_tensor::<T>(&tensors, &format!("layers.{i}.weight"), &[sizes[l], sizes[l - 1]]).map_err(bad)?;
-            let b = read_tensor::<T>(&tensors, &format!("layers.{i}.bias"), &[sizes[l]]).map_err(bad)?;
+            let w = read_tensor::<T>(
+                &tensors,
+                &format!("layers.{i}.weight"),
+                &[sizes[l], sizes[l - 1]],
+            )
+            .map_err(bad)?;
+            let b = read_tensor::<T>(&tensors, &format!("layers.{i}.bias"), &[sizes[l]])
+                .map_err(bad)?;
             weights.push(Matrix::from_vec(sizes[l], sizes[l - 1], w)?);
             biases.push(b);
         }
-        let network = Network::from_parameters(arch, weights, biases).map_err(|e| bad(e.to_string()))?;
+        let network =
+            Network::from_parameters(arch, weights, biases).map_err(|e| bad(e.to_string()))?;
         let json = |key: &str| -> Result<Option<Vec<String>>> {
-            meta.get(key).map(|v| serde_json::from_str(v).map_err(|e| bad(format!("bad '{key}' metadata: {e}")))).transpose()
+            meta.get(key)
+                .map(|v| {
+                    serde_json::from_str(v).map_err(|e| bad(format!("bad '{key}' metadata: {e}")))
+                })
+                .transpose()
         };
         let classes = json("classes")?.unwrap_or_default();
         let n_out = sizes[sizes.len() - 1];
         if task == Task::Classification && classes.len() != n_out {
-            return Err(bad(format!("{} classes for {n_out} outputs", classes.len())));
+            return Err(bad(format!(
+                "{} classes for {n_out} outputs",
+                classes.len()
+            )));
         }
         let features = json("features")?;
         if features.as_ref().is_some_and(|f| f.len() != sizes[0]) {
-            return Err(bad(format!("{} feature names for {} inputs", features.as_ref().map_or(0, Vec::len), sizes[0])));
+            return Err(bad(format!(
+                "{} feature names for {} inputs",
+                features.as_ref().map_or(0, Vec::len),
+                sizes[0]
+            )));
         }
-        let scaling: Option<Scaling> =
-            meta.get("scaling").map(|v| serde_json::from_str(v).map_err(|e| bad(format!("bad 'scaling' metadata: {e}")))).transpose()?;
+        let scaling: Option<Scaling> = meta
+            .get("scaling")
+            .map(|v| {
+                serde_json::from_str(v).map_err(|e| bad(format!("bad 'scaling' metadata: {e}")))
+            })
+            .transpose()?;
         if let Some(s) = &scaling {
-            if s.offset.len() != sizes[0] || s.factor.len() != sizes[0] || s.offset.iter().chain(&s.factor).any(|v| !v.is_finite()) {
+            if s.offset.len() != sizes[0]
+                || s.factor.len() != sizes[0]
+                || s.offset.iter().chain(&s.factor).any(|v| !v.is_finite())
+            {
                 return Err(bad("scaling does not match the inputs".into()));
             }
         }
-        let known = ["format", "layers", "hidden", "output", "cost", "task", "dtype", "classes", "features", "targets", "scaling"];
-        let extra = meta.iter().filter(|(k, _)| !known.contains(&k.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect();
-        Ok(Model { network, task, classes, features, targets: json("targets")?, scaling, extra })
+        let known = [
+            "format", "layers", "hidden", "output", "cost", "task", "dtype", "classes", "features",
+            "targets", "scaling",
+        ];
+        let extra = meta
+            .iter()
+            .filter(|(k, _)| !known.contains(&k.as_str()))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        Ok(Model {
+            network,
+            task,
+            classes,
+            features,
+            targets: json("targets")?,
+            scaling,
+            extra,
+        })
     }
 }
 
@@ -239,11 +339,55 @@ impl<T: Scalar> Model<T> {
 /// As [`Model::load`].
 pub fn stored_precision(path: &Path) -> Result<&'static str> {
     let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-    let tensors = SafeTensors::deserialize(&bytes).map_err(|e| Error::ModelFile { path: path.to_path_buf(), message: format!("not a safetensors file ({e})") })?;
+    let tensors = SafeTensors::deserialize(&bytes).map_err(|e| Error::ModelFile {
+        path: path.to_path_buf(),
+        message: format!("not a safetensors file ({e})"),
+    })?;
     match tensors.tensor("layers.0.weight").map(|t| t.dtype()) {
         Ok(Dtype::F64) => Ok("f64"),
         _ => Ok("f32"),
     }
+}
+
+/// The safetensors bytes of named tensors `(name, shape, little-endian data)` of one dtype.
+///
+/// Written here rather than by `safetensors::serialize`, whose metadata is a `HashMap`
+/// and so comes out in a different order on every run: with sorted keys (a `BTreeMap`,
+/// and serde_json's sorted maps) the same model always gives the same bytes. The layout
+/// is the format's: an 8-byte little-endian header length, the JSON header padded with
+/// spaces to a multiple of 8, then the tensors' bytes back to back in header order.
+pub fn serialize_safetensors(
+    dtype: Dtype,
+    tensors: &[(String, Vec<usize>, Vec<u8>)],
+    metadata: &BTreeMap<String, String>,
+) -> Vec<u8> {
+    let dtype_name = match dtype {
+        Dtype::F64 => "F64",
+        _ => "F32",
+    };
+    let mut header = serde_json::Map::new();
+    header.insert(
+        "__metadata__".into(),
+        serde_json::to_value(metadata).expect("strings serialize"),
+    );
+    let mut offset = 0usize;
+    for (name, shape, bytes) in tensors {
+        let end = offset + bytes.len();
+        header.insert(name.clone(), serde_json::json!({ "dtype": dtype_name, "shape": shape, "data_offsets": [offset, end] }));
+        offset = end;
+    }
+    let mut json =
+        serde_json::to_vec(&serde_json::Value::Object(header)).expect("a JSON object serializes");
+    while json.len() % 8 != 0 {
+        json.push(b' ');
+    }
+    let mut out = Vec::with_capacity(8 + json.len() + offset);
+    out.extend((json.len() as u64).to_le_bytes());
+    out.extend(json);
+    for (_, _, bytes) in tensors {
+        out.extend(bytes);
+    }
+    out
 }
 
 fn le_bytes<T: Scalar>(values: &[T]) -> Vec<u8> {
@@ -258,16 +402,35 @@ fn le_bytes<T: Scalar>(values: &[T]) -> Vec<u8> {
     out
 }
 
-fn read_tensor<T: Scalar>(tensors: &SafeTensors<'_>, name: &str, shape: &[usize]) -> std::result::Result<Vec<T>, String> {
-    let t = tensors.tensor(name).map_err(|_| format!("tensor '{name}' is missing"))?;
+fn read_tensor<T: Scalar>(
+    tensors: &SafeTensors<'_>,
+    name: &str,
+    shape: &[usize],
+) -> std::result::Result<Vec<T>, String> {
+    let t = tensors
+        .tensor(name)
+        .map_err(|_| format!("tensor '{name}' is missing"))?;
     if t.shape() != shape {
-        return Err(format!("tensor '{name}' has shape {:?}, expected {shape:?}", t.shape()));
+        return Err(format!(
+            "tensor '{name}' has shape {:?}, expected {shape:?}",
+            t.shape()
+        ));
     }
     let data = t.data();
     let values: Vec<T> = match t.dtype() {
-        Dtype::F32 => data.chunks_exact(4).map(|c| T::c(f64::from(f32::from_le_bytes([c[0], c[1], c[2], c[3]])))).collect(),
-        Dtype::F64 => data.chunks_exact(8).map(|c| T::c(f64::from_le_bytes(c.try_into().expect("8 bytes")))).collect(),
-        other => return Err(format!("tensor '{name}' has dtype {other:?}, expected F32 or F64")),
+        Dtype::F32 => data
+            .chunks_exact(4)
+            .map(|c| T::c(f64::from(f32::from_le_bytes([c[0], c[1], c[2], c[3]]))))
+            .collect(),
+        Dtype::F64 => data
+            .chunks_exact(8)
+            .map(|c| T::c(f64::from_le_bytes(c.try_into().expect("8 bytes"))))
+            .collect(),
+        other => {
+            return Err(format!(
+                "tensor '{name}' has dtype {other:?}, expected F32 or F64"
+            ))
+        }
     };
     Ok(values)
 }

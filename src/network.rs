@@ -40,7 +40,12 @@ impl Architecture {
     /// # Errors
     /// [`Error::InvalidConfig`] when there are fewer than two sizes, a size is 0, softmax is
     /// used in a hidden layer, or the cost does not fit the output activation.
-    pub fn new(sizes: &[usize], hidden: Activation, output: Activation, cost: Cost) -> Result<Self> {
+    pub fn new(
+        sizes: &[usize],
+        hidden: Activation,
+        output: Activation,
+        cost: Cost,
+    ) -> Result<Self> {
         let arch = Architecture {
             sizes: sizes.to_vec(),
             hidden,
@@ -57,13 +62,25 @@ impl Architecture {
     /// As [`Architecture::new`].
     pub fn validate(&self) -> Result<()> {
         if self.sizes.len() < 2 {
-            return Err(Error::config("--layers", format!("need at least an input and an output size, got {:?}", self.sizes)));
+            return Err(Error::config(
+                "--layers",
+                format!(
+                    "need at least an input and an output size, got {:?}",
+                    self.sizes
+                ),
+            ));
         }
         if let Some(i) = self.sizes.iter().position(|&n| n == 0) {
-            return Err(Error::config("--layers", format!("layer {i} has size 0 (sizes {:?})", self.sizes)));
+            return Err(Error::config(
+                "--layers",
+                format!("layer {i} has size 0 (sizes {:?})", self.sizes),
+            ));
         }
         if self.hidden == Activation::Softmax && self.sizes.len() > 2 {
-            return Err(Error::config("--activation", "softmax is only for the output layer (use --output softmax)"));
+            return Err(Error::config(
+                "--activation",
+                "softmax is only for the output layer (use --output softmax)",
+            ));
         }
         self.cost.check_output(self.output)
     }
@@ -134,7 +151,13 @@ impl<T: Scalar> Pass<T> {
             sizes
                 .iter()
                 .enumerate()
-                .map(|(l, &n)| if skip_input && l == 0 { Matrix::zeros(0, 0) } else { Matrix::zeros(m, n) })
+                .map(|(l, &n)| {
+                    if skip_input && l == 0 {
+                        Matrix::zeros(0, 0)
+                    } else {
+                        Matrix::zeros(m, n)
+                    }
+                })
                 .collect::<Vec<_>>()
         };
         Pass {
@@ -217,7 +240,11 @@ impl<T: Scalar> Network<T> {
             .draw::<T>(&arch.sizes, seed)
             .into_iter()
             .enumerate()
-            .map(|(i, (w, b))| Layer { w, b, g: arch.g(i + 1) })
+            .map(|(i, (w, b))| Layer {
+                w,
+                b,
+                g: arch.g(i + 1),
+            })
             .collect();
         Ok(Network { arch, layers })
     }
@@ -227,17 +254,29 @@ impl<T: Scalar> Network<T> {
     /// # Errors
     /// [`Error::Shape`] when a matrix does not match the sizes, [`Error::NonFinite`] for a
     /// NaN or infinite parameter, or an invalid architecture.
-    pub fn from_parameters(arch: Architecture, weights: Vec<Matrix<T>>, biases: Vec<Vec<T>>) -> Result<Self> {
+    pub fn from_parameters(
+        arch: Architecture,
+        weights: Vec<Matrix<T>>,
+        biases: Vec<Vec<T>>,
+    ) -> Result<Self> {
         arch.validate()?;
         let last = arch.last();
         if weights.len() != last || biases.len() != last {
-            return Err(Error::shape("layers", format!("{last} weight matrices and bias vectors"), format!("{} and {}", weights.len(), biases.len())));
+            return Err(Error::shape(
+                "layers",
+                format!("{last} weight matrices and bias vectors"),
+                format!("{} and {}", weights.len(), biases.len()),
+            ));
         }
         let layers = weights
             .into_iter()
             .zip(biases)
             .enumerate()
-            .map(|(i, (w, b))| Layer { w, b, g: arch.g(i + 1) })
+            .map(|(i, (w, b))| Layer {
+                w,
+                b,
+                g: arch.g(i + 1),
+            })
             .collect();
         let net = Network { arch, layers };
         net.check_parameters()?;
@@ -253,16 +292,30 @@ impl<T: Scalar> Network<T> {
             let (n, n_prev) = (self.arch.sizes[l], self.arch.sizes[l - 1]);
             let layer = &self.layers[l - 1];
             if layer.w.shape() != (n, n_prev) {
-                return Err(Error::shape(format!("W^[{l}]"), format!("{n} × {n_prev}"), format!("{} × {}", layer.w.rows(), layer.w.cols())));
+                return Err(Error::shape(
+                    format!("W^[{l}]"),
+                    format!("{n} × {n_prev}"),
+                    format!("{} × {}", layer.w.rows(), layer.w.cols()),
+                ));
             }
             if layer.b.len() != n {
                 return Err(Error::shape(format!("b^[{l}]"), n, layer.b.len()));
             }
             if let Some((j, k, v)) = layer.w.find_non_finite() {
-                return Err(Error::NonFinite { what: format!("W^[{l}]"), row: j, column: k, value: v.to_string() });
+                return Err(Error::NonFinite {
+                    what: format!("W^[{l}]"),
+                    row: j,
+                    column: k,
+                    value: v.to_string(),
+                });
             }
             if let Some(j) = layer.b.iter().position(|v| !v.is_finite()) {
-                return Err(Error::NonFinite { what: format!("b^[{l}]"), row: j, column: 0, value: layer.b[j].to_string() });
+                return Err(Error::NonFinite {
+                    what: format!("b^[{l}]"),
+                    row: j,
+                    column: 0,
+                    value: layer.b[j].to_string(),
+                });
             }
         }
         Ok(())
@@ -318,7 +371,12 @@ impl<T: Scalar> Network<T> {
     pub fn set_w(&mut self, l: usize, j: usize, k: usize, value: T) -> Result<()> {
         self.check_index(l, j, Some(k))?;
         if !value.is_finite() {
-            return Err(Error::NonFinite { what: format!("w_{j}{k}^[{l}]"), row: j, column: k, value: value.to_string() });
+            return Err(Error::NonFinite {
+                what: format!("w_{j}{k}^[{l}]"),
+                row: j,
+                column: k,
+                value: value.to_string(),
+            });
         }
         self.layers[l - 1].w[(j, k)] = value;
         Ok(())
@@ -330,7 +388,12 @@ impl<T: Scalar> Network<T> {
     pub fn set_b(&mut self, l: usize, j: usize, value: T) -> Result<()> {
         self.check_index(l, j, None)?;
         if !value.is_finite() {
-            return Err(Error::NonFinite { what: format!("b_{j}^[{l}]"), row: j, column: 0, value: value.to_string() });
+            return Err(Error::NonFinite {
+                what: format!("b_{j}^[{l}]"),
+                row: j,
+                column: 0,
+                value: value.to_string(),
+            });
         }
         self.layers[l - 1].b[j] = value;
         Ok(())
@@ -345,7 +408,11 @@ impl<T: Scalar> Network<T> {
                 .iter()
                 .map(|layer| Layer {
                     w: layer.w.cast(),
-                    b: layer.b.iter().map(|&b| U::from(b).expect("f32 and f64 convert")).collect(),
+                    b: layer
+                        .b
+                        .iter()
+                        .map(|&b| U::from(b).expect("f32 and f64 convert"))
+                        .collect(),
                     g: layer.g,
                 })
                 .collect(),
@@ -354,19 +421,34 @@ impl<T: Scalar> Network<T> {
 
     /// Number of weights and biases.
     pub fn parameter_count(&self) -> usize {
-        self.layers.iter().map(|l| l.w.rows() * l.w.cols() + l.b.len()).sum()
+        self.layers
+            .iter()
+            .map(|l| l.w.rows() * l.w.cols() + l.b.len())
+            .sum()
     }
 
     fn check_index(&self, l: usize, j: usize, k: Option<usize>) -> Result<()> {
         if l == 0 || l > self.last() {
-            return Err(Error::shape("layer index l", format!("1..={}", self.last()), l));
+            return Err(Error::shape(
+                "layer index l",
+                format!("1..={}", self.last()),
+                l,
+            ));
         }
         if j >= self.arch.sizes[l] {
-            return Err(Error::shape(format!("neuron index j of layer {l}"), format!("0..{}", self.arch.sizes[l]), j));
+            return Err(Error::shape(
+                format!("neuron index j of layer {l}"),
+                format!("0..{}", self.arch.sizes[l]),
+                j,
+            ));
         }
         if let Some(k) = k {
             if k >= self.arch.sizes[l - 1] {
-                return Err(Error::shape(format!("neuron index k of layer {}", l - 1), format!("0..{}", self.arch.sizes[l - 1]), k));
+                return Err(Error::shape(
+                    format!("neuron index k of layer {}", l - 1),
+                    format!("0..{}", self.arch.sizes[l - 1]),
+                    k,
+                ));
             }
         }
         Ok(())
@@ -374,13 +456,21 @@ impl<T: Scalar> Network<T> {
 
     #[track_caller]
     fn layer(&self, l: usize) -> &Layer<T> {
-        assert!(l >= 1 && l <= self.last(), "layer {l} does not exist: layers are 1..={}", self.last());
+        assert!(
+            l >= 1 && l <= self.last(),
+            "layer {l} does not exist: layers are 1..={}",
+            self.last()
+        );
         &self.layers[l - 1]
     }
 
     #[track_caller]
     fn layer_mut(&mut self, l: usize) -> &mut Layer<T> {
-        assert!(l >= 1 && l <= self.last(), "layer {l} does not exist: layers are 1..={}", self.last());
+        assert!(
+            l >= 1 && l <= self.last(),
+            "layer {l} does not exist: layers are 1..={}",
+            self.last()
+        );
         &mut self.layers[l - 1]
     }
 
@@ -391,21 +481,41 @@ impl<T: Scalar> Network<T> {
     /// [`Error::Empty`], [`Error::Shape`] or [`Error::NonFinite`].
     pub fn check_batch(&self, x: &Matrix<T>, y: Option<&Matrix<T>>) -> Result<()> {
         if x.rows() == 0 {
-            return Err(Error::Empty { what: "input x".into() });
+            return Err(Error::Empty {
+                what: "input x".into(),
+            });
         }
         if x.cols() != self.arch.sizes[0] {
-            return Err(Error::shape("input x", format!("{} features (n_0)", self.arch.sizes[0]), format!("{} features", x.cols())));
+            return Err(Error::shape(
+                "input x",
+                format!("{} features (n_0)", self.arch.sizes[0]),
+                format!("{} features", x.cols()),
+            ));
         }
         if let Some((i, j, v)) = x.find_non_finite() {
-            return Err(Error::NonFinite { what: "input x".into(), row: i, column: j, value: v.to_string() });
+            return Err(Error::NonFinite {
+                what: "input x".into(),
+                row: i,
+                column: j,
+                value: v.to_string(),
+            });
         }
         if let Some(y) = y {
             let n_out = self.arch.sizes[self.last()];
             if y.shape() != (x.rows(), n_out) {
-                return Err(Error::shape("target y", format!("{} × {n_out} (one row per example, n_L columns)", x.rows()), format!("{} × {}", y.rows(), y.cols())));
+                return Err(Error::shape(
+                    "target y",
+                    format!("{} × {n_out} (one row per example, n_L columns)", x.rows()),
+                    format!("{} × {}", y.rows(), y.cols()),
+                ));
             }
             if let Some((i, j, v)) = y.find_non_finite() {
-                return Err(Error::NonFinite { what: "target y".into(), row: i, column: j, value: v.to_string() });
+                return Err(Error::NonFinite {
+                    what: "target y".into(),
+                    row: i,
+                    column: j,
+                    value: v.to_string(),
+                });
             }
         }
         Ok(())
@@ -430,7 +540,13 @@ impl<T: Scalar> Network<T> {
     ///
     /// # Errors
     /// When x or y do not fit the network (see [`Network::check_batch`]).
-    pub fn backprop(&self, x: &Matrix<T>, y: &Matrix<T>, pass: &mut Pass<T>, grads: &mut Gradients<T>) -> Result<T> {
+    pub fn backprop(
+        &self,
+        x: &Matrix<T>,
+        y: &Matrix<T>,
+        pass: &mut Pass<T>,
+        grads: &mut Gradients<T>,
+    ) -> Result<T> {
         self.check_batch(x, Some(y))?;
         if grads.nabla_w.len() != self.last() + 1 {
             *grads = Gradients::zeros(self.sizes());
@@ -440,7 +556,9 @@ impl<T: Scalar> Network<T> {
         self.forward_pass(pass);
         self.backward_pass(y, pass, grads);
         let last = self.last();
-        Ok(self.cost().mean(self.g(last), &pass.z[last], &pass.a[last], y))
+        Ok(self
+            .cost()
+            .mean(self.g(last), &pass.z[last], &pass.a[last], y))
     }
 
     /// The outputs `a^[L]` for a batch, one row per example (allocates; for repeated calls
@@ -464,12 +582,15 @@ impl<T: Scalar> Network<T> {
         pass.a[0].as_mut_slice().copy_from_slice(x.as_slice());
         self.forward_pass(&mut pass);
         let last = self.last();
-        Ok(self.cost().mean(self.g(last), &pass.z[last], &pass.a[last], y))
+        Ok(self
+            .cost()
+            .mean(self.g(last), &pass.z[last], &pass.a[last], y))
     }
 
     /// Makes `pass` fit this network and a batch of m examples.
     pub(crate) fn fit_pass(&self, pass: &mut Pass<T>, m: usize) {
-        let fits = pass.a.len() == self.sizes().len() && pass.a.iter().zip(self.sizes()).all(|(a, &n)| a.cols() == n);
+        let fits = pass.a.len() == self.sizes().len()
+            && pass.a.iter().zip(self.sizes()).all(|(a, &n)| a.cols() == n);
         if !fits {
             *pass = Pass::new(self.sizes(), m);
         }
@@ -485,17 +606,28 @@ impl<T: Scalar> Network<T> {
     }
 
     /// BP1–BP4 after [`Network::forward_pass`], for targets y. No checks, no allocation.
-    pub(crate) fn backward_pass(&self, y: &Matrix<T>, pass: &mut Pass<T>, grads: &mut Gradients<T>) {
+    pub(crate) fn backward_pass(
+        &self,
+        y: &Matrix<T>,
+        pass: &mut Pass<T>,
+        grads: &mut Gradients<T>,
+    ) {
         let last = self.last();
         let inv_m = T::one() / T::from_count(pass.batch_size().max(1));
 
         // BP1: e^[L] = ∂c/∂a^[L] ⊙ g'(z^[L])
-        self.cost().output_error_into(self.g(last), &pass.z[last], &pass.a[last], y, &mut pass.e[last]);
+        self.cost().output_error_into(
+            self.g(last),
+            &pass.z[last],
+            &pass.a[last],
+            y,
+            &mut pass.e[last],
+        );
 
         // BP2: e^[l] = ((W^[l+1])ᵀ e^[l+1]) ⊙ g'(z^[l]); batched, E^[l] = (E^[l+1] W^[l+1]) ⊙ g'(Z^[l])
         for l in (1..last).rev() {
             let (e, e_next) = current_and_next(&mut pass.e, l);
-            gemm(e, Accumulate::Replace, &*e_next, self.w(l + 1), T::one());
+            gemm(e, Accumulate::Replace, e_next, self.w(l + 1), T::one());
             self.g(l).hadamard_g_prime_assign(e, &pass.z[l], &pass.a[l]);
         }
 
@@ -511,7 +643,13 @@ impl<T: Scalar> Network<T> {
             }
             nabla_b.iter_mut().for_each(|nb| *nb = *nb * inv_m);
             // BP4: ∂C/∂w_jk^[l] = mean over the batch of a_k^[l-1] e_j^[l]; batched, (E^[l])ᵀ A^[l-1] / m
-            gemm(&mut grads.nabla_w[l], Accumulate::Replace, e.t(), &pass.a[l - 1], inv_m);
+            gemm(
+                &mut grads.nabla_w[l],
+                Accumulate::Replace,
+                e.t(),
+                &pass.a[l - 1],
+                inv_m,
+            );
         }
     }
 

@@ -29,7 +29,12 @@ impl<T: Scalar> Optimizer<T> for Sgd<T> {
         for (i, layer) in net.layers_mut().iter_mut().enumerate() {
             let l = i + 1;
             // GD: w ← w − η ∂C/∂w
-            for (w, &nw) in layer.w.as_mut_slice().iter_mut().zip(grads.nabla_w[l].as_slice()) {
+            for (w, &nw) in layer
+                .w
+                .as_mut_slice()
+                .iter_mut()
+                .zip(grads.nabla_w[l].as_slice())
+            {
                 *w = *w - eta * nw;
             }
             // GD: b ← b − η ∂C/∂b
@@ -53,18 +58,36 @@ pub struct Momentum<T> {
 impl<T: Scalar> Momentum<T> {
     /// Momentum with zero initial velocity.
     pub fn new(eta: T, mu: T) -> Self {
-        Momentum { eta, mu, velocity: None }
+        Momentum {
+            eta,
+            mu,
+            velocity: None,
+        }
     }
 }
 
 impl<T: Scalar> Optimizer<T> for Momentum<T> {
     fn step(&mut self, net: &mut Network<T>, grads: &Gradients<T>) {
         let (eta, mu) = (self.eta, self.mu);
-        let velocity = self.velocity.get_or_insert_with(|| Gradients::zeros(net.sizes()));
+        let velocity = self
+            .velocity
+            .get_or_insert_with(|| Gradients::zeros(net.sizes()));
         for (i, layer) in net.layers_mut().iter_mut().enumerate() {
             let l = i + 1;
-            update_with_velocity(layer.w.as_mut_slice(), velocity.nabla_w[l].as_mut_slice(), grads.nabla_w[l].as_slice(), eta, mu);
-            update_with_velocity(&mut layer.b, &mut velocity.nabla_b[l], &grads.nabla_b[l], eta, mu);
+            update_with_velocity(
+                layer.w.as_mut_slice(),
+                velocity.nabla_w[l].as_mut_slice(),
+                grads.nabla_w[l].as_slice(),
+                eta,
+                mu,
+            );
+            update_with_velocity(
+                &mut layer.b,
+                &mut velocity.nabla_b[l],
+                &grads.nabla_b[l],
+                eta,
+                mu,
+            );
         }
     }
 }
@@ -116,11 +139,13 @@ impl FromStr for OptimizerKind {
         match s.trim().to_ascii_lowercase().as_str() {
             "sgd" => Ok(Self::Sgd),
             "momentum" => Ok(Self::Momentum { mu: 0.9 }),
-            _ => Err(crate::Error::config("--optimizer", format!("unknown optimizer '{s}' (expected sgd or momentum)"))),
+            _ => Err(crate::Error::config(
+                "--optimizer",
+                format!("unknown optimizer '{s}' (expected sgd or momentum)"),
+            )),
         }
     }
 }
-
 
 #[cfg(test)]
 mod tests {
@@ -128,8 +153,19 @@ mod tests {
     use crate::{Activation, Architecture, Cost, Matrix};
 
     fn tiny() -> Network<f64> {
-        let arch = Architecture::new(&[1, 1], Activation::Identity, Activation::Identity, Cost::Quadratic).unwrap();
-        Network::from_parameters(arch, vec![Matrix::from_vec(1, 1, vec![1.0]).unwrap()], vec![vec![0.5]]).unwrap()
+        let arch = Architecture::new(
+            &[1, 1],
+            Activation::Identity,
+            Activation::Identity,
+            Cost::Quadratic,
+        )
+        .unwrap();
+        Network::from_parameters(
+            arch,
+            vec![Matrix::from_vec(1, 1, vec![1.0]).unwrap()],
+            vec![vec![0.5]],
+        )
+        .unwrap()
     }
 
     fn grads(w: f64, b: f64) -> Gradients<f64> {

@@ -62,11 +62,17 @@ impl TrainConfig {
             return Err(Error::config("--batch-size", "must be at least 1"));
         }
         if !(self.learning_rate.is_finite() && self.learning_rate > 0.0) {
-            return Err(Error::config("--lr", format!("must be a positive number, got {}", self.learning_rate)));
+            return Err(Error::config(
+                "--lr",
+                format!("must be a positive number, got {}", self.learning_rate),
+            ));
         }
         if let OptimizerKind::Momentum { mu } = self.optimizer {
             if !(0.0..1.0).contains(&mu) {
-                return Err(Error::config("--momentum", format!("must be in [0, 1), got {mu}")));
+                return Err(Error::config(
+                    "--momentum",
+                    format!("must be in [0, 1), got {mu}"),
+                ));
             }
         }
         Ok(())
@@ -178,14 +184,29 @@ pub fn train_with<T: Scalar>(
             net.forward_pass(&mut pass);
             net.backward_pass(&y_batch, &mut pass, &mut grads);
             optimizer.step(net, &grads);
-            if on_event(TrainEvent::Batch { epoch, done: done + 1, total: batches }).is_break() {
+            if on_event(TrainEvent::Batch {
+                epoch,
+                done: done + 1,
+                total: batches,
+            })
+            .is_break()
+            {
                 break;
             }
         }
         let seconds = started.elapsed().as_secs_f64();
-        let train_cost = if config.evaluate_train { Some(evaluate(net, train)?.cost) } else { None };
+        let train_cost = if config.evaluate_train {
+            Some(evaluate(net, train)?.cost)
+        } else {
+            None
+        };
         let test = test.map(|t| evaluate(net, t)).transpose()?;
-        let report = EpochReport { epoch, train_cost, test, seconds };
+        let report = EpochReport {
+            epoch,
+            train_cost,
+            test,
+            seconds,
+        };
         let flow = on_event(TrainEvent::Epoch(&report));
         reports.push(report);
         if flow.is_break() {

@@ -36,11 +36,26 @@ impl Table {
     /// # Errors
     /// As [`Table::read`].
     pub fn parse(bytes: &[u8], path: &Path) -> Result<Table> {
-        let err = |line: usize, column: Option<String>, message: String| Error::Csv { path: path.to_path_buf(), line, column, message };
-        let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).trim(csv::Trim::All).from_reader(bytes);
+        let err = |line: usize, column: Option<String>, message: String| Error::Csv {
+            path: path.to_path_buf(),
+            line,
+            column,
+            message,
+        };
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .trim(csv::Trim::All)
+            .from_reader(bytes);
         let mut records = reader.records();
         let header = match records.next() {
-            None => return Err(err(1, None, "empty file: expected a header row naming the columns".into())),
+            None => {
+                return Err(err(
+                    1,
+                    None,
+                    "empty file: expected a header row naming the columns".into(),
+                ))
+            }
             Some(Err(e)) => return Err(err(1, None, format!("cannot parse the header: {e}"))),
             Some(Ok(h)) => h,
         };
@@ -63,12 +78,22 @@ impl Table {
                 let line = e.position().map_or(0, |p| p.line() as usize);
                 err(line, None, format!("cannot parse: {e}"))
             })?;
-            let line = record.position().map_or(rows.len() + 2, |p| p.line() as usize);
+            let line = record
+                .position()
+                .map_or(rows.len() + 2, |p| p.line() as usize);
             if record.len() == 1 && record.get(0) == Some("") {
                 continue; // a blank line
             }
             if record.len() != headers.len() {
-                return Err(err(line, None, format!("{} fields, but the header has {} columns", record.len(), headers.len())));
+                return Err(err(
+                    line,
+                    None,
+                    format!(
+                        "{} fields, but the header has {} columns",
+                        record.len(),
+                        headers.len()
+                    ),
+                ));
             }
             rows.push(record.iter().map(str::to_string).collect());
             lines.push(line);
@@ -76,7 +101,12 @@ impl Table {
         if rows.is_empty() {
             return Err(err(1, None, "no data rows after the header".into()));
         }
-        Ok(Table { path: path.to_path_buf(), headers, rows, lines })
+        Ok(Table {
+            path: path.to_path_buf(),
+            headers,
+            rows,
+            lines,
+        })
     }
 
     /// The index of the column called `name`.
@@ -84,12 +114,15 @@ impl Table {
     /// # Errors
     /// [`Error::Csv`] (line 1) listing the columns there are.
     pub fn column_index(&self, name: &str) -> Result<usize> {
-        self.headers.iter().position(|h| h == name).ok_or_else(|| Error::Csv {
-            path: self.path.clone(),
-            line: 1,
-            column: Some(name.to_string()),
-            message: format!("no such column (columns: {})", self.headers.join(", ")),
-        })
+        self.headers
+            .iter()
+            .position(|h| h == name)
+            .ok_or_else(|| Error::Csv {
+                path: self.path.clone(),
+                line: 1,
+                column: Some(name.to_string()),
+                message: format!("no such column (columns: {})", self.headers.join(", ")),
+            })
     }
 
     /// The columns `indices` as numbers, one row per data row.
@@ -136,12 +169,18 @@ impl Table {
             .zip(&self.lines)
             .map(|(row, &line)| {
                 let label = &row[index];
-                classes.iter().position(|c| c == label || same_number(c, label)).ok_or_else(|| Error::Csv {
-                    path: self.path.clone(),
-                    line,
-                    column: Some(self.headers[index].clone()),
-                    message: format!("class '{label}' is not one the model knows ({})", abbreviate(classes)),
-                })
+                classes
+                    .iter()
+                    .position(|c| c == label || same_number(c, label))
+                    .ok_or_else(|| Error::Csv {
+                        path: self.path.clone(),
+                        line,
+                        column: Some(self.headers[index].clone()),
+                        message: format!(
+                            "class '{label}' is not one the model knows ({})",
+                            abbreviate(classes)
+                        ),
+                    })
             })
             .collect()
     }
@@ -172,7 +211,11 @@ fn abbreviate(classes: &[String]) -> String {
     if classes.len() <= 12 {
         classes.join(", ")
     } else {
-        format!("{}, … ({} classes)", classes[..10].join(", "), classes.len())
+        format!(
+            "{}, … ({} classes)",
+            classes[..10].join(", "),
+            classes.len()
+        )
     }
 }
 
@@ -187,7 +230,10 @@ mod tests {
     #[test]
     fn integer_classes_sort_as_numbers_and_text_classes_as_text() {
         assert_eq!(classes_of(&["10", "2", "1", "2"]), vec!["1", "2", "10"]);
-        assert_eq!(classes_of(&["dog", "cat", "ant"]), vec!["ant", "cat", "dog"]);
+        assert_eq!(
+            classes_of(&["dog", "cat", "ant"]),
+            vec!["ant", "cat", "dog"]
+        );
     }
 
     #[test]
@@ -198,9 +244,23 @@ mod tests {
         let err = t.numeric(&[0, 1]).unwrap_err().to_string();
         assert_eq!(err, "t.csv:3: column 'b': 'x' is not a number");
         let t = parse("a,b\n1,NaN\n").unwrap();
-        assert!(t.numeric(&[1]).unwrap_err().to_string().contains("non-finite value 'NaN'"));
-        assert!(parse("").unwrap_err().to_string().contains("t.csv:1: empty file"));
-        assert!(parse("a,b\n").unwrap_err().to_string().contains("no data rows"));
-        assert!(t.column_index("y").unwrap_err().to_string().contains("column 'y': no such column (columns: a, b)"));
+        assert!(t
+            .numeric(&[1])
+            .unwrap_err()
+            .to_string()
+            .contains("non-finite value 'NaN'"));
+        assert!(parse("")
+            .unwrap_err()
+            .to_string()
+            .contains("t.csv:1: empty file"));
+        assert!(parse("a,b\n")
+            .unwrap_err()
+            .to_string()
+            .contains("no data rows"));
+        assert!(t
+            .column_index("y")
+            .unwrap_err()
+            .to_string()
+            .contains("column 'y': no such column (columns: a, b)"));
     }
 }

@@ -41,29 +41,53 @@ impl<T: Scalar> Dataset<T> {
     /// As [`Dataset::new`], and [`Error::Shape`] for a label ≥ `classes`.
     pub fn classification(x: Matrix<T>, labels: Vec<usize>, classes: usize) -> Result<Self> {
         if let Some(i) = labels.iter().position(|&c| c >= classes) {
-            return Err(Error::shape(format!("label of example {i}"), format!("a class index below {classes}"), labels[i]));
+            return Err(Error::shape(
+                format!("label of example {i}"),
+                format!("a class index below {classes}"),
+                labels[i],
+            ));
         }
         let mut y = Matrix::zeros(labels.len(), classes);
         for (i, &c) in labels.iter().enumerate() {
             y[(i, c)] = T::one();
         }
-        let data = Dataset { x, y, labels: Some(labels) };
+        let data = Dataset {
+            x,
+            y,
+            labels: Some(labels),
+        };
         data.validate()?;
         Ok(data)
     }
 
     fn validate(&self) -> Result<()> {
         if self.x.rows() == 0 {
-            return Err(Error::Empty { what: "data set".into() });
+            return Err(Error::Empty {
+                what: "data set".into(),
+            });
         }
         if self.x.rows() != self.y.rows() {
-            return Err(Error::shape("targets y", format!("{} rows (one per input)", self.x.rows()), format!("{} rows", self.y.rows())));
+            return Err(Error::shape(
+                "targets y",
+                format!("{} rows (one per input)", self.x.rows()),
+                format!("{} rows", self.y.rows()),
+            ));
         }
         if let Some((i, j, v)) = self.x.find_non_finite() {
-            return Err(Error::NonFinite { what: "input x".into(), row: i, column: j, value: v.to_string() });
+            return Err(Error::NonFinite {
+                what: "input x".into(),
+                row: i,
+                column: j,
+                value: v.to_string(),
+            });
         }
         if let Some((i, j, v)) = self.y.find_non_finite() {
-            return Err(Error::NonFinite { what: "target y".into(), row: i, column: j, value: v.to_string() });
+            return Err(Error::NonFinite {
+                what: "target y".into(),
+                row: i,
+                column: j,
+                value: v.to_string(),
+            });
         }
         Ok(())
     }
@@ -103,7 +127,10 @@ impl<T: Scalar> Dataset<T> {
         Dataset {
             x,
             y,
-            labels: self.labels.as_ref().map(|l| indices.iter().map(|&i| l[i]).collect()),
+            labels: self
+                .labels
+                .as_ref()
+                .map(|l| indices.iter().map(|&i| l[i]).collect()),
         }
     }
 
@@ -152,9 +179,16 @@ impl Scaling {
         }
         let factor = var.iter().map(|s| {
             let sd = (s / n).sqrt();
-            if sd > 1e-12 { 1.0 / sd } else { 1.0 }
+            if sd > 1e-12 {
+                1.0 / sd
+            } else {
+                1.0
+            }
         });
-        Scaling { offset: mean, factor: factor.collect() }
+        Scaling {
+            offset: mean,
+            factor: factor.collect(),
+        }
     }
 
     /// Applies the scaling in place.

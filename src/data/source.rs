@@ -35,26 +35,54 @@ pub struct TrainingData {
 ///
 /// # Errors
 /// Any [`Error::Io`], [`Error::Csv`] or [`Error::Idx`] naming the file, line and column.
-pub fn read_training(path: &Path, targets: Option<&[String]>, task: Option<Task>) -> Result<TrainingData> {
+pub fn read_training(
+    path: &Path,
+    targets: Option<&[String]>,
+    task: Option<Task>,
+) -> Result<TrainingData> {
     if idx::is_idx_path(path) {
         if task == Some(Task::Regression) {
-            return Err(Error::config("--task", "IDX files hold class labels: use classification"));
+            return Err(Error::config(
+                "--task",
+                "IDX files hold class labels: use classification",
+            ));
         }
         let data: Dataset<f64> = idx::load(path)?;
         let classes = (0..data.outputs()).map(|c| c.to_string()).collect();
-        return Ok(TrainingData { data, task: Task::Classification, task_inferred: task.is_none(), classes, features: None, targets: None, is_idx: true });
+        return Ok(TrainingData {
+            data,
+            task: Task::Classification,
+            task_inferred: task.is_none(),
+            classes,
+            features: None,
+            targets: None,
+            is_idx: true,
+        });
     }
     let table = Table::read(path)?;
     let target_names: Vec<String> = match targets {
         Some(t) if !t.is_empty() => t.to_vec(),
         _ => vec![table.headers.last().expect("a table has a header").clone()],
     };
-    let target_idx: Vec<usize> = target_names.iter().map(|n| table.column_index(n)).collect::<Result<_>>()?;
-    let feature_idx: Vec<usize> = (0..table.headers.len()).filter(|i| !target_idx.contains(i)).collect();
+    let target_idx: Vec<usize> = target_names
+        .iter()
+        .map(|n| table.column_index(n))
+        .collect::<Result<_>>()?;
+    let feature_idx: Vec<usize> = (0..table.headers.len())
+        .filter(|i| !target_idx.contains(i))
+        .collect();
     if feature_idx.is_empty() {
-        return Err(Error::Csv { path: path.into(), line: 1, column: None, message: "no feature columns left besides the target".into() });
+        return Err(Error::Csv {
+            path: path.into(),
+            line: 1,
+            column: None,
+            message: "no feature columns left besides the target".into(),
+        });
     }
-    let features: Vec<String> = feature_idx.iter().map(|&i| table.headers[i].clone()).collect();
+    let features: Vec<String> = feature_idx
+        .iter()
+        .map(|&i| table.headers[i].clone())
+        .collect();
     let x = table.numeric(&feature_idx)?;
     let (task, task_inferred) = match task {
         Some(t) => (t, false),
@@ -63,21 +91,48 @@ pub fn read_training(path: &Path, targets: Option<&[String]>, task: Option<Task>
     match task {
         Task::Classification => {
             if target_idx.len() != 1 {
-                return Err(Error::config("--target", format!("classification takes one label column, got {}", target_idx.len())));
+                return Err(Error::config(
+                    "--target",
+                    format!(
+                        "classification takes one label column, got {}",
+                        target_idx.len()
+                    ),
+                ));
             }
             let labels = table.strings(target_idx[0]);
             let classes = classes_of(&labels);
             if classes.len() < 2 {
-                return Err(Error::Csv { path: path.into(), line: 1, column: Some(target_names[0].clone()), message: format!("only one class ('{}') in the labels", classes[0]) });
+                return Err(Error::Csv {
+                    path: path.into(),
+                    line: 1,
+                    column: Some(target_names[0].clone()),
+                    message: format!("only one class ('{}') in the labels", classes[0]),
+                });
             }
             let indices = table.class_indices(target_idx[0], &classes)?;
             let data = Dataset::classification(x, indices, classes.len())?;
-            Ok(TrainingData { data, task, task_inferred, classes, features: Some(features), targets: Some(target_names), is_idx: false })
+            Ok(TrainingData {
+                data,
+                task,
+                task_inferred,
+                classes,
+                features: Some(features),
+                targets: Some(target_names),
+                is_idx: false,
+            })
         }
         Task::Regression => {
             let y = table.numeric(&target_idx)?;
             let data = Dataset::new(x, y)?;
-            Ok(TrainingData { data, task, task_inferred, classes: Vec::new(), features: Some(features), targets: Some(target_names), is_idx: false })
+            Ok(TrainingData {
+                data,
+                task,
+                task_inferred,
+                classes: Vec::new(),
+                features: Some(features),
+                targets: Some(target_names),
+                is_idx: false,
+            })
         }
     }
 }
@@ -104,17 +159,32 @@ fn infer_task(table: &Table, target_idx: &[usize]) -> Task {
 /// # Errors
 /// [`Error::Csv`] for a missing column or an unknown class label, [`Error::Shape`] when
 /// the number of features or targets does not fit the model, and the readers' errors.
-pub fn read_for_model<T: Scalar>(path: &Path, model: &Model<T>, targets: Option<&[String]>, need_targets: bool) -> Result<Dataset<T>> {
+pub fn read_for_model<T: Scalar>(
+    path: &Path,
+    model: &Model<T>,
+    targets: Option<&[String]>,
+    need_targets: bool,
+) -> Result<Dataset<T>> {
     let net = &model.network;
     let (n_in, n_out) = (net.sizes()[0], net.sizes()[net.last()]);
     let mut data: Dataset<f64> = if idx::is_idx_path(path) {
         if model.task != Task::Classification {
-            return Err(Error::config("--data", "IDX files hold class labels, but the model does regression"));
+            return Err(Error::config(
+                "--data",
+                "IDX files hold class labels, but the model does regression",
+            ));
         }
         let d: Dataset<f64> = idx::load(path)?;
         let labels = d.labels.clone().unwrap_or_default();
         if let Some(i) = labels.iter().position(|&c| c >= n_out) {
-            return Err(Error::Idx { path: path.into(), message: format!("label {} of image {i} is not a class the model knows (0..{})", labels[i], n_out - 1) });
+            return Err(Error::Idx {
+                path: path.into(),
+                message: format!(
+                    "label {} of image {i} is not a class the model knows (0..{})",
+                    labels[i],
+                    n_out - 1
+                ),
+            });
         }
         Dataset::classification(d.x, labels, n_out)?
     } else {
@@ -125,38 +195,68 @@ pub fn read_for_model<T: Scalar>(path: &Path, model: &Model<T>, targets: Option<
             _ => None,
         };
         let feature_idx: Vec<usize> = match &model.features {
-            Some(names) => names.iter().map(|n| table.column_index(n)).collect::<Result<_>>()?,
+            Some(names) => names
+                .iter()
+                .map(|n| table.column_index(n))
+                .collect::<Result<_>>()?,
             None => {
+                // Without names, targets are --target or the last column; for prediction a
+                // file with exactly n_0 columns has no target column at all.
                 let excluded: Vec<usize> = match &target_names {
-                    Some(t) => t.iter().map(|n| table.column_index(n)).collect::<Result<_>>()?,
-                    None if table.headers.len() == n_in => Vec::new(),
-                    None if need_targets || table.headers.len() > n_in => vec![table.headers.len() - 1],
-                    None => Vec::new(),
+                    Some(t) => t
+                        .iter()
+                        .map(|n| table.column_index(n))
+                        .collect::<Result<_>>()?,
+                    None if !need_targets && table.headers.len() == n_in => Vec::new(),
+                    None => vec![table.headers.len() - 1],
                 };
-                (0..table.headers.len()).filter(|i| !excluded.contains(i)).collect()
+                (0..table.headers.len())
+                    .filter(|i| !excluded.contains(i))
+                    .collect()
             }
         };
         if feature_idx.len() != n_in {
-            return Err(Error::shape(format!("{}", path.display()), format!("{n_in} feature columns (the model's n_0)"), format!("{} feature columns", feature_idx.len())));
+            return Err(Error::shape(
+                format!("{}", path.display()),
+                format!("{n_in} feature columns (the model's n_0)"),
+                format!("{} feature columns", feature_idx.len()),
+            ));
         }
         let x = table.numeric(&feature_idx)?;
         if !need_targets {
             let y = Matrix::zeros(x.rows(), n_out);
             Dataset::new(x, y)?
         } else {
-            let target_names = target_names.unwrap_or_else(|| vec![table.headers.last().expect("a header").clone()]);
-            let target_idx: Vec<usize> = target_names.iter().map(|n| table.column_index(n)).collect::<Result<_>>()?;
+            let target_names = target_names
+                .unwrap_or_else(|| vec![table.headers.last().expect("a header").clone()]);
+            let target_idx: Vec<usize> = target_names
+                .iter()
+                .map(|n| table.column_index(n))
+                .collect::<Result<_>>()?;
             match model.task {
                 Task::Classification => {
                     if target_idx.len() != 1 {
-                        return Err(Error::config("--target", format!("classification takes one label column, got {}", target_idx.len())));
+                        return Err(Error::config(
+                            "--target",
+                            format!(
+                                "classification takes one label column, got {}",
+                                target_idx.len()
+                            ),
+                        ));
                     }
                     let labels = table.class_indices(target_idx[0], &model.classes)?;
                     Dataset::classification(x, labels, n_out)?
                 }
                 Task::Regression => {
                     if target_idx.len() != n_out {
-                        return Err(Error::config("--target", format!("{} target column(s) ({}) but the model has {n_out} output(s)", target_idx.len(), target_names.join(", "))));
+                        return Err(Error::config(
+                            "--target",
+                            format!(
+                                "{} target column(s) ({}) but the model has {n_out} output(s)",
+                                target_idx.len(),
+                                target_names.join(", ")
+                            ),
+                        ));
                     }
                     Dataset::new(x, table.numeric(&target_idx)?)?
                 }
@@ -164,7 +264,11 @@ pub fn read_for_model<T: Scalar>(path: &Path, model: &Model<T>, targets: Option<
         }
     };
     if data.features() != n_in {
-        return Err(Error::shape(format!("{}", path.display()), format!("{n_in} inputs (the model's n_0)"), format!("{} inputs", data.features())));
+        return Err(Error::shape(
+            format!("{}", path.display()),
+            format!("{n_in} inputs (the model's n_0)"),
+            format!("{} inputs", data.features()),
+        ));
     }
     if let Some(s) = &model.scaling {
         s.apply(&mut data.x)?;

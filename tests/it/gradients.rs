@@ -12,7 +12,13 @@ use rand_chacha::ChaCha8Rng;
 /// ~10 here) in f64, divided by the step 2e-3, is a few 1e-12.
 const FLOOR: f64 = 1e-4;
 
-const HIDDEN: [Activation; 5] = [Activation::Sigmoid, Activation::Tanh, Activation::Relu, Activation::LeakyRelu, Activation::Identity];
+const HIDDEN: [Activation; 5] = [
+    Activation::Sigmoid,
+    Activation::Tanh,
+    Activation::Relu,
+    Activation::LeakyRelu,
+    Activation::Identity,
+];
 
 /// Every valid (hidden, output, cost) triple: cross-entropy needs sigmoid or softmax outputs.
 fn combinations() -> Vec<(Activation, Activation, Cost)> {
@@ -31,7 +37,13 @@ fn combinations() -> Vec<(Activation, Activation, Cost)> {
 
 /// Targets that make sense for the cost: one-hot rows for softmax outputs, values in
 /// [0, 1] for sigmoid cross-entropy, anything for the quadratic cost.
-fn targets(rng: &mut ChaCha8Rng, m: usize, n: usize, output: Activation, cost: Cost) -> Matrix<f64> {
+fn targets(
+    rng: &mut ChaCha8Rng,
+    m: usize,
+    n: usize,
+    output: Activation,
+    cost: Cost,
+) -> Matrix<f64> {
     let mut y = Matrix::zeros(m, n);
     for i in 0..m {
         match (cost, output) {
@@ -46,7 +58,8 @@ fn targets(rng: &mut ChaCha8Rng, m: usize, n: usize, output: Activation, cost: C
 /// Whether some z sits so close to a ReLU kink that a finite difference would straddle it.
 fn near_a_kink(net: &Network<f64>, pass: &Pass<f64>) -> bool {
     (1..=net.last()).any(|l| {
-        matches!(net.g(l), Activation::Relu | Activation::LeakyRelu) && pass.z[l].as_slice().iter().any(|z| z.abs() < 0.05)
+        matches!(net.g(l), Activation::Relu | Activation::LeakyRelu)
+            && pass.z[l].as_slice().iter().any(|z| z.abs() < 0.05)
     })
 }
 
@@ -92,7 +105,13 @@ proptest! {
 #[test]
 fn the_gradient_check_catches_a_wrong_gradient() {
     // A check that cannot fail proves nothing: perturb one backprop entry and see it flagged.
-    let arch = Architecture::new(&[3, 4, 2], Activation::Tanh, Activation::Softmax, Cost::CrossEntropy).unwrap();
+    let arch = Architecture::new(
+        &[3, 4, 2],
+        Activation::Tanh,
+        Activation::Softmax,
+        Cost::CrossEntropy,
+    )
+    .unwrap();
     let net: Network<f64> = Network::new(arch, Init::Xavier, 9).unwrap();
     let x = Matrix::from_rows(&[vec![0.3, -1.0, 0.8], vec![1.2, 0.1, -0.4]]).unwrap();
     let y = Matrix::from_rows(&[vec![1.0, 0.0], vec![0.0, 1.0]]).unwrap();
@@ -103,12 +122,21 @@ fn the_gradient_check_catches_a_wrong_gradient() {
     assert!(worst_disagreement(&grads, &numeric, 1e-6).0 < 1e-7);
     grads.nabla_w[1][(2, 1)] *= 1.0001;
     let (worst, l, j, k) = worst_disagreement(&grads, &numeric, 1e-6);
-    assert!(worst > 1e-5 && (l, j, k) == (1, 2, Some(1)), "{worst} at {l} {j} {k:?}");
+    assert!(
+        worst > 1e-5 && (l, j, k) == (1, 2, Some(1)),
+        "{worst} at {l} {j} {k:?}"
+    );
 }
 
 #[test]
 fn f32_and_f64_follow_the_same_path() {
-    let arch = Architecture::new(&[4, 5, 3], Activation::Sigmoid, Activation::Sigmoid, Cost::Quadratic).unwrap();
+    let arch = Architecture::new(
+        &[4, 5, 3],
+        Activation::Sigmoid,
+        Activation::Sigmoid,
+        Cost::Quadratic,
+    )
+    .unwrap();
     let net64: Network<f64> = Network::new(arch.clone(), Init::Nielsen, 4).unwrap();
     let net32: Network<f32> = net64.cast();
     let x = Matrix::from_rows(&[vec![0.1, 0.2, 0.3, 0.4], vec![1.0, -1.0, 0.5, 0.0]]).unwrap();
@@ -116,9 +144,15 @@ fn f32_and_f64_follow_the_same_path() {
     let (mut p64, mut g64) = (Pass::new(net64.sizes(), 2), Gradients::zeros(net64.sizes()));
     let (mut p32, mut g32) = (Pass::new(net32.sizes(), 2), Gradients::zeros(net32.sizes()));
     net64.backprop(&x, &y, &mut p64, &mut g64).unwrap();
-    net32.backprop(&x.cast(), &y.cast(), &mut p32, &mut g32).unwrap();
+    net32
+        .backprop(&x.cast(), &y.cast(), &mut p32, &mut g32)
+        .unwrap();
     for l in 1..=2 {
-        for (a, b) in g64.nabla_w[l].as_slice().iter().zip(g32.nabla_w[l].as_slice()) {
+        for (a, b) in g64.nabla_w[l]
+            .as_slice()
+            .iter()
+            .zip(g32.nabla_w[l].as_slice())
+        {
             assert!((a - f64::from(*b)).abs() < 1e-5, "{a} vs {b}");
         }
     }
@@ -126,23 +160,53 @@ fn f32_and_f64_follow_the_same_path() {
 
 #[test]
 fn bad_batches_are_typed_errors_not_panics() {
-    let arch = Architecture::new(&[3, 2], Activation::Sigmoid, Activation::Sigmoid, Cost::Quadratic).unwrap();
+    let arch = Architecture::new(
+        &[3, 2],
+        Activation::Sigmoid,
+        Activation::Sigmoid,
+        Cost::Quadratic,
+    )
+    .unwrap();
     let net: Network<f64> = Network::new(arch, Init::Nielsen, 1).unwrap();
     let mut pass = Pass::new(net.sizes(), 1);
     let mut grads = Gradients::zeros(net.sizes());
     let wrong_width = Matrix::from_rows(&[vec![1.0, 2.0]]).unwrap();
     let y = Matrix::from_rows(&[vec![1.0, 0.0]]).unwrap();
-    assert!(matches!(net.backprop(&wrong_width, &y, &mut pass, &mut grads), Err(nabla::Error::Shape { .. })));
+    assert!(matches!(
+        net.backprop(&wrong_width, &y, &mut pass, &mut grads),
+        Err(nabla::Error::Shape { .. })
+    ));
     let nan = Matrix::from_rows(&[vec![1.0, f64::NAN, 0.0]]).unwrap();
-    assert!(matches!(net.forward(&nan, &mut pass), Err(nabla::Error::NonFinite { column: 1, .. })));
+    assert!(matches!(
+        net.forward(&nan, &mut pass),
+        Err(nabla::Error::NonFinite { column: 1, .. })
+    ));
     let empty = Matrix::<f64>::zeros(0, 3);
-    assert!(matches!(net.forward(&empty, &mut pass), Err(nabla::Error::Empty { .. })));
+    assert!(matches!(
+        net.forward(&empty, &mut pass),
+        Err(nabla::Error::Empty { .. })
+    ));
     let short_y = Matrix::from_rows(&[vec![1.0]]).unwrap();
     let x = Matrix::from_rows(&[vec![1.0, 2.0, 3.0]]).unwrap();
-    assert!(matches!(net.backprop(&x, &short_y, &mut pass, &mut grads), Err(nabla::Error::Shape { .. })));
+    assert!(matches!(
+        net.backprop(&x, &short_y, &mut pass, &mut grads),
+        Err(nabla::Error::Shape { .. })
+    ));
     let mut bad = net.clone();
     assert!(bad.set_w(1, 0, 0, f64::INFINITY).is_err());
     assert!(bad.set_w(3, 0, 0, 1.0).is_err());
-    assert!(Architecture::new(&[3, 0, 2], Activation::Sigmoid, Activation::Sigmoid, Cost::Quadratic).is_err());
-    assert!(Architecture::new(&[3, 2], Activation::Relu, Activation::Identity, Cost::CrossEntropy).is_err());
+    assert!(Architecture::new(
+        &[3, 0, 2],
+        Activation::Sigmoid,
+        Activation::Sigmoid,
+        Cost::Quadratic
+    )
+    .is_err());
+    assert!(Architecture::new(
+        &[3, 2],
+        Activation::Relu,
+        Activation::Identity,
+        Cost::CrossEntropy
+    )
+    .is_err());
 }

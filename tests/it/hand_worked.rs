@@ -52,7 +52,10 @@ fn every_z_a_e_and_gradient_of_the_running_example_matches_the_hand_computation(
     // FF, layer 2: z^[2] = W^[2] a^[1] + b^[2]
     // z_1^[2] = 0.40·0.593270 + 0.45·0.596884 + 0.60 = 0.237308 + 0.268598 + 0.60 = 1.105906
     // z_2^[2] = 0.50·0.593270 + 0.55·0.596884 + 0.60 = 0.296635 + 0.328286 + 0.60 = 1.224921
-    let z2 = [0.40 * a1[0] + 0.45 * a1[1] + 0.60, 0.50 * a1[0] + 0.55 * a1[1] + 0.60];
+    let z2 = [
+        0.40 * a1[0] + 0.45 * a1[1] + 0.60,
+        0.50 * a1[0] + 0.55 * a1[1] + 0.60,
+    ];
     assert_close(z2[0], 1.105_905_967_059_77, "z_1^[2] by hand");
     assert_close(z2[1], 1.224_921_404_096_465_3, "z_2^[2] by hand");
     assert_close(pass.z[2][(0, 0)], z2[0], "z_1^[2]");
@@ -68,7 +71,10 @@ fn every_z_a_e_and_gradient_of_the_running_example_matches_the_hand_computation(
     // BP1: e^[L] = (a^[2] − y) ⊙ σ'(z^[2]), σ' = a(1 − a)
     // e_1^[2] = (0.751365 − 0.01)·0.751365·(1 − 0.751365) = 0.741365·0.186816 = 0.138499
     // e_2^[2] = (0.772928 − 0.99)·0.772928·(1 − 0.772928) = −0.217072·0.175510 = −0.038098
-    let e2 = [(a2[0] - 0.01) * a2[0] * (1.0 - a2[0]), (a2[1] - 0.99) * a2[1] * (1.0 - a2[1])];
+    let e2 = [
+        (a2[0] - 0.01) * a2[0] * (1.0 - a2[0]),
+        (a2[1] - 0.99) * a2[1] * (1.0 - a2[1]),
+    ];
     assert_close(e2[0], 0.138_498_561_628_556_95, "e_1^[2] by hand");
     assert_close(e2[1], -0.038_098_236_516_556_236, "e_2^[2] by hand");
     assert_close(pass.e[2][(0, 0)], e2[0], "e_1^[2]");
@@ -94,9 +100,17 @@ fn every_z_a_e_and_gradient_of_the_running_example_matches_the_hand_computation(
 
     // BP4: ∂c/∂w_jk^[l] = a_k^[l-1] e_j^[l]
     // ∂c/∂w_11^[2] = a_1^[1] e_1^[2] = 0.593270·0.138499 = 0.082167  (Mazur's ∂E/∂w5)
-    assert_close(grads.nabla_w[2][(0, 0)], 0.082_167_040_564_230_77, "∂c/∂w_11^[2]");
+    assert_close(
+        grads.nabla_w[2][(0, 0)],
+        0.082_167_040_564_230_77,
+        "∂c/∂w_11^[2]",
+    );
     // ∂c/∂w_11^[1] = x_1 e_1^[1] = 0.05·0.008771 = 0.000438568   (Mazur's ∂E/∂w1)
-    assert_close(grads.nabla_w[1][(0, 0)], 0.000_438_567_734_474_346_5, "∂c/∂w_11^[1]");
+    assert_close(
+        grads.nabla_w[1][(0, 0)],
+        0.000_438_567_734_474_346_5,
+        "∂c/∂w_11^[1]",
+    );
     let x = [0.05, 0.10];
     for j in 0..2 {
         for k in 0..2 {
@@ -115,7 +129,11 @@ fn one_gradient_descent_step_of_the_running_example_lowers_the_cost() {
     let before = net.backprop(&x, &y, &mut pass, &mut grads).unwrap();
     nabla::Sgd { eta: 0.5 }.step(&mut net, &grads);
     // GD: w_11^[2] ← 0.40 − 0.5·0.082167 = 0.358916  (Mazur's w5+)
-    assert_close(net.w(2)[(0, 0)], 0.40 - 0.5 * 0.082_167_040_564_230_77, "w_11^[2] after one step");
+    assert_close(
+        net.w(2)[(0, 0)],
+        0.40 - 0.5 * 0.082_167_040_564_230_77,
+        "w_11^[2] after one step",
+    );
     let after = net.mean_cost(&x, &y).unwrap();
     assert!(after < before, "{after} < {before}");
 }

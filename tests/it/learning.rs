@@ -5,7 +5,13 @@ use std::ops::ControlFlow;
 use nabla::{Activation, Architecture, Cost, Dataset, Init, Matrix, Network, TrainConfig};
 
 fn xor() -> Dataset<f64> {
-    let x = Matrix::from_rows(&[vec![0.0, 0.0], vec![0.0, 1.0], vec![1.0, 0.0], vec![1.0, 1.0]]).unwrap();
+    let x = Matrix::from_rows(&[
+        vec![0.0, 0.0],
+        vec![0.0, 1.0],
+        vec![1.0, 0.0],
+        vec![1.0, 1.0],
+    ])
+    .unwrap();
     let y = Matrix::from_rows(&[vec![0.0], vec![1.0], vec![1.0], vec![0.0]]).unwrap();
     Dataset::new(x, y).unwrap()
 }
@@ -18,10 +24,30 @@ fn a_2_3_1_sigmoid_network_learns_xor_from_nine_of_ten_seeds() {
     let data = xor();
     let mut learned = 0;
     for seed in 1..=10 {
-        let arch = Architecture::new(&[2, 3, 1], Activation::Sigmoid, Activation::Sigmoid, Cost::Quadratic).unwrap();
+        let arch = Architecture::new(
+            &[2, 3, 1],
+            Activation::Sigmoid,
+            Activation::Sigmoid,
+            Cost::Quadratic,
+        )
+        .unwrap();
         let mut net: Network<f64> = Network::new(arch, Init::Nielsen, seed).unwrap();
-        let config = TrainConfig { epochs: 4000, batch_size: 4, learning_rate: 4.0, seed, evaluate_train: false, ..Default::default() };
-        nabla::train(&mut net, &data, None, &config, |_| ControlFlow::Continue(())).unwrap();
+        let config = TrainConfig {
+            epochs: 4000,
+            batch_size: 4,
+            learning_rate: 4.0,
+            seed,
+            evaluate_train: false,
+            ..Default::default()
+        };
+        nabla::train(
+            &mut net,
+            &data,
+            None,
+            &config,
+            |_| ControlFlow::Continue(()),
+        )
+        .unwrap();
         let out = net.predict(&data.x).unwrap();
         if (0..4).all(|i| (out[(i, 0)] - data.y[(i, 0)]).abs() < 0.1) {
             learned += 1;
@@ -31,29 +57,75 @@ fn a_2_3_1_sigmoid_network_learns_xor_from_nine_of_ten_seeds() {
 }
 
 #[test]
-#[cfg_attr(debug_assertions, ignore = "MNIST runs in release mode: cargo test --release")]
+#[cfg_attr(
+    debug_assertions,
+    ignore = "MNIST runs in release mode: cargo test --release"
+)]
 fn nielsen_784_30_10_reaches_90_percent_on_the_embedded_mnist_test_set_in_3_epochs() {
     let (train, test) = nabla::data::idx::embedded_mnist::<f32>().unwrap();
-    let arch = Architecture::new(&[784, 30, 10], Activation::Sigmoid, Activation::Sigmoid, Cost::Quadratic).unwrap();
+    let arch = Architecture::new(
+        &[784, 30, 10],
+        Activation::Sigmoid,
+        Activation::Sigmoid,
+        Cost::Quadratic,
+    )
+    .unwrap();
     let mut net: Network = Network::new(arch, Init::Nielsen, 1).unwrap();
-    let config = TrainConfig { epochs: 3, batch_size: 10, learning_rate: 3.0, seed: 1, ..Default::default() };
-    let reports = nabla::train(&mut net, &train, Some(&test), &config, |_| ControlFlow::Continue(())).unwrap();
-    let accuracy = reports.last().unwrap().test.as_ref().unwrap().accuracy.unwrap();
+    let config = TrainConfig {
+        epochs: 3,
+        batch_size: 10,
+        learning_rate: 3.0,
+        seed: 1,
+        ..Default::default()
+    };
+    let reports = nabla::train(&mut net, &train, Some(&test), &config, |_| {
+        ControlFlow::Continue(())
+    })
+    .unwrap();
+    let accuracy = reports
+        .last()
+        .unwrap()
+        .test
+        .as_ref()
+        .unwrap()
+        .accuracy
+        .unwrap();
     assert!(accuracy >= 0.90, "test accuracy after 3 epochs: {accuracy}");
 }
 
 #[test]
 fn the_same_seed_gives_the_same_bits() {
     let run = || {
-        let arch = Architecture::new(&[2, 4, 1], Activation::Tanh, Activation::Sigmoid, Cost::CrossEntropy).unwrap();
+        let arch = Architecture::new(
+            &[2, 4, 1],
+            Activation::Tanh,
+            Activation::Sigmoid,
+            Cost::CrossEntropy,
+        )
+        .unwrap();
         let mut net: Network = Network::new(arch, Init::Xavier, 11).unwrap();
-        let config = TrainConfig { epochs: 50, batch_size: 3, learning_rate: 0.5, seed: 5, ..Default::default() };
-        nabla::train(&mut net, &xor().cast(), None, &config, |_| ControlFlow::Continue(())).unwrap();
+        let config = TrainConfig {
+            epochs: 50,
+            batch_size: 3,
+            learning_rate: 0.5,
+            seed: 5,
+            ..Default::default()
+        };
+        nabla::train(&mut net, &xor().cast(), None, &config, |_| {
+            ControlFlow::Continue(())
+        })
+        .unwrap();
         net
     };
     let (a, b) = (run(), run());
     for l in 1..=2 {
-        let bits = |n: &Network, l| n.w(l).as_slice().iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+        let bits = |n: &Network, l| {
+            n.w(l)
+                .as_slice()
+                .iter()
+                .map(|v| v.to_bits())
+                .collect::<Vec<_>>()
+        };
         assert_eq!(bits(&a, l), bits(&b, l));
     }
 }

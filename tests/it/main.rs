@@ -6,3 +6,9 @@ mod hand_worked;
 mod gradients;
 // Networks that learn: XOR and MNIST.
 mod learning;
+// Shared helpers for the command-line tests: the binary, data files, the error contract.
+mod util;
+// Every `nabla` command end to end, model files read back with the safetensors crate.
+mod cli;
+// Bad input: exit code 2, one error line naming the file, line, column or flag; no output.
+mod bad_input;

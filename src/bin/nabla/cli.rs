@@ -11,7 +11,12 @@ use nabla::{Activation, Cost, Init};
 /// Notation follows the tutorial: W^[l] is n_l x n_(l-1), z^[l] = W^[l] a^[l-1] + b^[l],
 /// a^[l] = g(z^[l]), e^[l] = dc/dz^[l].
 #[derive(Debug, Parser)]
-#[command(name = "nabla", version, propagate_version = true, max_term_width = 100)]
+#[command(
+    name = "nabla",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -109,7 +114,7 @@ pub struct TrainArgs {
     #[arg(long, value_parser = parse_cost)]
     pub cost: Option<Cost>,
     /// Learning rate eta (default: 3.0 for MNIST, 0.5 for classification, 0.05 for regression).
-    #[arg(long, value_parser = parse_positive)]
+    #[arg(long, value_parser = parse_positive, allow_negative_numbers = true)]
     pub lr: Option<f64>,
     /// Mini-batch size m (1 = online, >= number of rows = full batch).
     #[arg(long, default_value_t = 10, value_parser = parse_size)]
@@ -127,7 +132,7 @@ pub struct TrainArgs {
     #[arg(long, value_parser = parse_init)]
     pub init: Option<Init>,
     /// Gradient descent with momentum mu (PyTorch's form: v <- mu v + g, w <- w - eta v).
-    #[arg(long, value_parser = parse_momentum)]
+    #[arg(long, value_parser = parse_momentum, allow_negative_numbers = true)]
     pub momentum: Option<f64>,
     /// Precision of the computation and of the saved model.
     #[arg(long, value_enum)]

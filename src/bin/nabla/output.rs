@@ -10,7 +10,11 @@ pub fn progress_bar(total: u64, hidden: bool) -> ProgressBar {
         return ProgressBar::hidden();
     }
     let bar = ProgressBar::new(total);
-    bar.set_style(ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} mini-batches {elapsed}").expect("a valid template").progress_chars("=> "));
+    bar.set_style(
+        ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} mini-batches {elapsed}")
+            .expect("a valid template")
+            .progress_chars("=> "),
+    );
     bar
 }
 

@@ -29,14 +29,32 @@ fn run_in<T: Scalar>(args: &EvalArgs) -> anyhow::Result<()> {
         return Ok(output::line(serde_json::to_string(&object)?)?);
     }
     output::line(format!("examples  {}", eval.n))?;
-    output::line(format!("cost C    {:.6} ({})", eval.cost, model.network.cost()))?;
+    output::line(format!(
+        "cost C    {:.6} ({})",
+        eval.cost,
+        model.network.cost()
+    ))?;
     match model.task {
         Task::Classification => {
-            let correct = eval.confusion.as_ref().map_or(0, |c| (0..c.len()).map(|i| c[i][i]).sum::<usize>());
-            output::line(format!("accuracy  {} ({correct}/{})", output::percent(eval.accuracy.unwrap_or(f64::NAN)), eval.n))?;
+            let correct = eval
+                .confusion
+                .as_ref()
+                .map_or(0, |c| (0..c.len()).map(|i| c[i][i]).sum::<usize>());
+            output::line(format!(
+                "accuracy  {} ({correct}/{})",
+                output::percent(eval.accuracy.unwrap_or(f64::NAN)),
+                eval.n
+            ))?;
             if let Some(confusion) = &eval.confusion {
                 output::line("confusion matrix (rows: true class, columns: predicted)")?;
-                let width = model.classes.iter().map(String::len).max().unwrap_or(1).max(eval.n.to_string().len()).max(4);
+                let width = model
+                    .classes
+                    .iter()
+                    .map(String::len)
+                    .max()
+                    .unwrap_or(1)
+                    .max(eval.n.to_string().len())
+                    .max(4);
                 let mut header = format!("{:>width$}", "");
                 for c in &model.classes {
                     header += &format!(" {c:>width$}");

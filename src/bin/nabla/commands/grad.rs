@@ -1,12 +1,12 @@
 //! `nabla grad`: `∂C/∂W^[l]` and `∂C/∂b^[l]` of a model on the user's data, C being the mean
 //! cost over all rows (no regularisation), under the model file's tensor names.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 
 use nabla::data::source::read_for_model;
-use nabla::model_file::Model;
+use nabla::model_file::{serialize_safetensors, Model};
 use nabla::{Gradients, Pass, Scalar};
-use safetensors::tensor::{Dtype, TensorView};
+use safetensors::tensor::Dtype;
 use serde_json::json;
 
 use crate::cli::{GradArgs, Precision};
@@ -30,23 +30,42 @@ fn run_in<T: Scalar>(args: &GradArgs) -> anyhow::Result<()> {
     let to_f64 = |v: &T| v.to_f64().unwrap_or(f64::NAN);
 
     if let Some(out) = &args.out {
-        let dtype = if T::NAME == "f64" { Dtype::F64 } else { Dtype::F32 };
+        let dtype = if T::NAME == "f64" {
+            Dtype::F64
+        } else {
+            Dtype::F32
+        };
         let mut buffers = Vec::new();
         for l in 1..=net.last() {
             let bytes = |values: &[T]| -> Vec<u8> {
-                values.iter().flat_map(|v| if T::NAME == "f64" { to_f64(v).to_le_bytes().to_vec() } else { (to_f64(v) as f32).to_le_bytes().to_vec() }).collect()
+                values
+                    .iter()
+                    .flat_map(|v| {
+                        if T::NAME == "f64" {
+                            to_f64(v).to_le_bytes().to_vec()
+                        } else {
+                            (to_f64(v) as f32).to_le_bytes().to_vec()
+                        }
+                    })
+                    .collect()
             };
-            buffers.push((format!("layers.{}.weight", l - 1), vec![net.sizes()[l], net.sizes()[l - 1]], bytes(grads.nabla_w[l].as_slice())));
-            buffers.push((format!("layers.{}.bias", l - 1), vec![net.sizes()[l]], bytes(&grads.nabla_b[l])));
+            buffers.push((
+                format!("layers.{}.weight", l - 1),
+                vec![net.sizes()[l], net.sizes()[l - 1]],
+                bytes(grads.nabla_w[l].as_slice()),
+            ));
+            buffers.push((
+                format!("layers.{}.bias", l - 1),
+                vec![net.sizes()[l]],
+                bytes(&grads.nabla_b[l]),
+            ));
         }
-        let views: Vec<(String, TensorView<'_>)> =
-            buffers.iter().map(|(n, s, b)| (n.clone(), TensorView::new(dtype, s.clone(), b).expect("shape and bytes agree"))).collect();
-        let meta = HashMap::from([
+        let meta = BTreeMap::from([
             ("format".to_string(), "nabla-gradients/1".to_string()),
             ("cost".to_string(), cost.to_string()),
             ("examples".to_string(), data.len().to_string()),
         ]);
-        let bytes = safetensors::serialize(views, Some(meta))?;
+        let bytes = serialize_safetensors(dtype, &buffers, &meta);
         nabla::atomic::write(out, &bytes)?;
     }
 
@@ -54,14 +73,25 @@ fn run_in<T: Scalar>(args: &GradArgs) -> anyhow::Result<()> {
         let mut tensors = serde_json::Map::new();
         for l in 1..=net.last() {
             let w = &grads.nabla_w[l];
-            let rows: Vec<Vec<f64>> = (0..w.rows()).map(|j| w.row(j).iter().map(to_f64).collect()).collect();
+            let rows: Vec<Vec<f64>> = (0..w.rows())
+                .map(|j| w.row(j).iter().map(to_f64).collect())
+                .collect();
             tensors.insert(format!("layers.{}.weight", l - 1), json!(rows));
-            tensors.insert(format!("layers.{}.bias", l - 1), json!(grads.nabla_b[l].iter().map(to_f64).collect::<Vec<_>>()));
+            tensors.insert(
+                format!("layers.{}.bias", l - 1),
+                json!(grads.nabla_b[l].iter().map(to_f64).collect::<Vec<_>>()),
+            );
         }
         let object = json!({ "cost": to_f64(&cost), "examples": data.len(), "precision": T::NAME, "gradients": tensors });
         return Ok(output::line(serde_json::to_string(&object)?)?);
     }
-    output::line(format!("C = {:.10} over {} examples ({} cost, {})", to_f64(&cost), data.len(), net.cost(), T::NAME))?;
+    output::line(format!(
+        "C = {:.10} over {} examples ({} cost, {})",
+        to_f64(&cost),
+        data.len(),
+        net.cost(),
+        T::NAME
+    ))?;
     for l in 1..=net.last() {
         let w = &grads.nabla_w[l];
         let norm = |v: &mut dyn Iterator<Item = f64>| v.map(|x| x * x).sum::<f64>().sqrt();
@@ -71,7 +101,10 @@ fn run_in<T: Scalar>(args: &GradArgs) -> anyhow::Result<()> {
             w.rows(),
             w.cols(),
             norm(&mut w.as_slice().iter().map(to_f64)),
-            w.as_slice().iter().map(|v| to_f64(v).abs()).fold(0.0, f64::max)
+            w.as_slice()
+                .iter()
+                .map(|v| to_f64(v).abs())
+                .fold(0.0, f64::max)
         ))?;
         let b = &grads.nabla_b[l];
         output::line(format!(

@@ -22,7 +22,10 @@ fn run_in<T: Scalar>(args: &InitArgs) -> anyhow::Result<()> {
     let arch = Architecture::new(&args.layers, args.activation, output, args.cost)?;
     let net: Network<T> = Network::new(arch, args.init, args.seed)?;
     let mut model = Model::new(net, args.task);
-    model.extra.insert("init".into(), serde_json::json!({"init": args.init, "seed": args.seed}).to_string());
+    model.extra.insert(
+        "init".into(),
+        serde_json::json!({"init": args.init, "seed": args.seed}).to_string(),
+    );
     model.save(&args.out)?;
     let sizes: Vec<String> = args.layers.iter().map(usize::to_string).collect();
     output::line(format!(

@@ -7,7 +7,7 @@ use nabla::metrics::argmax;
 use nabla::model_file::{Model, Task};
 use nabla::Scalar;
 
-use crate::cli::{PredictArgs, Precision};
+use crate::cli::{Precision, PredictArgs};
 use crate::commands::{load_model, precision_of};
 use crate::output;
 
@@ -26,7 +26,9 @@ fn run_in<T: Scalar>(args: &PredictArgs) -> anyhow::Result<()> {
     let n_out = a.cols();
     match model.task {
         Task::Classification => {
-            let header: Vec<String> = std::iter::once("predicted".to_string()).chain(model.classes.iter().map(|c| quote(c))).collect();
+            let header: Vec<String> = std::iter::once("predicted".to_string())
+                .chain(model.classes.iter().map(|c| quote(c)))
+                .collect();
             csv += &header.join(",");
             csv.push('\n');
             for i in 0..a.rows() {
@@ -55,7 +57,11 @@ fn run_in<T: Scalar>(args: &PredictArgs) -> anyhow::Result<()> {
     match &args.out {
         Some(path) => {
             nabla::atomic::write(path, csv.as_bytes())?;
-            output::note(format!("wrote {} predictions to {}", a.rows(), path.display()));
+            output::note(format!(
+                "wrote {} predictions to {}",
+                a.rows(),
+                path.display()
+            ));
         }
         None => {
             use std::io::Write;

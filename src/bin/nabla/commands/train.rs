@@ -8,7 +8,10 @@ use anyhow::{bail, Context};
 use nabla::data::idx::embedded_mnist;
 use nabla::data::source::{default_scaling, embedded_name, read_for_model, read_training};
 use nabla::model_file::{Model, Task};
-use nabla::{Activation, Architecture, Cost, Dataset, EpochReport, Init, Network, OptimizerKind, Scalar, TrainConfig, TrainEvent};
+use nabla::{
+    Activation, Architecture, Cost, Dataset, EpochReport, Init, Network, OptimizerKind, Scalar,
+    TrainConfig, TrainEvent,
+};
 use serde_json::json;
 
 use crate::cli::{Precision, TrainArgs};
@@ -34,6 +37,8 @@ struct Prepared<T> {
     test: Option<Dataset<T>>,
     data_name: PathBuf,
     learning_rate: f64,
+    /// Set when the task was guessed from the target column (told to the user once all checks pass).
+    task_inferred: bool,
 }
 
 fn run_in<T: Scalar>(args: &TrainArgs) -> anyhow::Result<()> {
@@ -41,14 +46,23 @@ fn run_in<T: Scalar>(args: &TrainArgs) -> anyhow::Result<()> {
         Some(from) => continue_from::<T>(args, from)?,
         None => new_model::<T>(args)?,
     };
-    let Prepared { mut model, train, test, data_name, learning_rate } = prepared;
+    let Prepared {
+        mut model,
+        train,
+        test,
+        data_name,
+        learning_rate,
+        task_inferred,
+    } = prepared;
     let config = TrainConfig {
         epochs: args.epochs,
         batch_size: args.batch_size,
         learning_rate,
         seed: args.seed,
         shuffle: !args.no_shuffle,
-        optimizer: args.momentum.map_or(OptimizerKind::Sgd, |mu| OptimizerKind::Momentum { mu }),
+        optimizer: args
+            .momentum
+            .map_or(OptimizerKind::Sgd, |mu| OptimizerKind::Momentum { mu }),
         evaluate_train: true,
     };
     config.validate()?;
@@ -58,6 +72,12 @@ fn run_in<T: Scalar>(args: &TrainArgs) -> anyhow::Result<()> {
     }
 
     let net = &model.network;
+    if task_inferred && !args.json {
+        output::note(format!(
+            "task: {} (inferred from the target column; set --task to choose)",
+            model.task
+        ));
+    }
     if !args.json {
         output::note(format!(
             "training [{}] ({} hidden, {} output, {} cost, {}) on {} ({} examples{}), eta {}, mini-batch {}, {} epochs",
@@ -77,32 +97,43 @@ fn run_in<T: Scalar>(args: &TrainArgs) -> anyhow::Result<()> {
     let batches = train.len().div_ceil(args.batch_size.min(train.len()));
     let bar = output::progress_bar(batches as u64, args.json || args.quiet);
     let mut printing_error: Option<std::io::Error> = None;
-    let reports = nabla::train(&mut model.network, &train, test.as_ref(), &config, |event| {
-        match event {
-            TrainEvent::Batch { epoch, done, .. } => {
-                if done == 1 {
-                    bar.set_prefix(format!("epoch {epoch}/{}", args.epochs));
+    let reports = nabla::train(
+        &mut model.network,
+        &train,
+        test.as_ref(),
+        &config,
+        |event| {
+            match event {
+                TrainEvent::Batch { epoch, done, .. } => {
+                    if done == 1 {
+                        bar.set_prefix(format!("epoch {epoch}/{}", args.epochs));
+                    }
+                    bar.set_position(done as u64);
                 }
-                bar.set_position(done as u64);
-            }
-            TrainEvent::Epoch(report) => {
-                bar.set_position(0);
-                if !args.json {
-                    if let Err(e) = bar.suspend(|| output::line(epoch_line(report, args.epochs, model.task))) {
-                        printing_error = Some(e);
-                        return ControlFlow::Break(());
+                TrainEvent::Epoch(report) => {
+                    bar.set_position(0);
+                    if !args.json {
+                        if let Err(e) = bar
+                            .suspend(|| output::line(epoch_line(report, args.epochs, model.task)))
+                        {
+                            printing_error = Some(e);
+                            return ControlFlow::Break(());
+                        }
                     }
                 }
             }
-        }
-        ControlFlow::Continue(())
-    })?;
+            ControlFlow::Continue(())
+        },
+    )?;
     bar.finish_and_clear();
     if let Some(e) = printing_error {
         return Err(e.into());
     }
 
-    model.extra.insert("training".into(), serde_json::to_string(&json!({ "data": data_name, "config": config }))?);
+    model.extra.insert(
+        "training".into(),
+        serde_json::to_string(&json!({ "data": data_name, "config": config }))?,
+    );
     if let Some(out) = &args.out {
         model.save(out).context("cannot save the model")?;
         if !args.json {
@@ -149,7 +180,12 @@ fn epoch_line(report: &EpochReport, epochs: usize, task: Task) -> String {
     if let Some(t) = &report.test {
         line += &format!("  test cost {:.5}", t.cost);
         match task {
-            Task::Classification => line += &format!("  test accuracy {}", output::percent(t.accuracy.unwrap_or(f64::NAN))),
+            Task::Classification => {
+                line += &format!(
+                    "  test accuracy {}",
+                    output::percent(t.accuracy.unwrap_or(f64::NAN))
+                )
+            }
             Task::Regression => line += &format!("  test RMSE {:.5}", t.rmse.unwrap_or(f64::NAN)),
         }
     }
@@ -161,9 +197,6 @@ fn new_model<T: Scalar>(args: &TrainArgs) -> anyhow::Result<Prepared<T>> {
         return nielsen_mnist(args);
     };
     let training = read_training(data_path, args.target.as_deref(), args.task)?;
-    if training.task_inferred && !args.json && !training.is_idx {
-        output::note(format!("task: {} (inferred from the target column; set --task to choose)", training.task));
-    }
     let (n_in, n_out) = (training.data.features(), training.data.outputs());
     let sizes = match (&args.layers, &args.hidden) {
         (Some(layers), _) => {
@@ -181,24 +214,50 @@ fn new_model<T: Scalar>(args: &TrainArgs) -> anyhow::Result<Prepared<T>> {
         Task::Regression => (Activation::Identity, Cost::Quadratic, 0.05),
     };
     let cost = args.cost.unwrap_or(default_cost);
-    let output = args.output.unwrap_or(if cost == Cost::CrossEntropy && args.cost.is_some() && training.task == Task::Classification {
-        Activation::Softmax
-    } else {
-        default_output
-    });
-    let arch = Architecture::new(&sizes, args.activation.unwrap_or(Activation::Sigmoid), output, cost)?;
+    let output = args.output.unwrap_or(
+        if cost == Cost::CrossEntropy
+            && args.cost.is_some()
+            && training.task == Task::Classification
+        {
+            Activation::Softmax
+        } else {
+            default_output
+        },
+    );
+    let arch = Architecture::new(
+        &sizes,
+        args.activation.unwrap_or(Activation::Sigmoid),
+        output,
+        cost,
+    )?;
     let network: Network<T> = Network::new(arch, args.init.unwrap_or_default(), args.seed)?;
     let mut model = Model::new(network, training.task);
     model.classes = training.classes.clone();
     model.features = training.features.clone();
     model.targets = training.targets.clone();
-    model.scaling = if args.no_scaling { None } else { default_scaling(&training) };
+    model.scaling = if args.no_scaling {
+        None
+    } else {
+        default_scaling(&training)
+    };
     let mut train = training.data;
     if let Some(s) = &model.scaling {
         s.apply(&mut train.x)?;
     }
-    let test = args.test.as_ref().map(|p| read_for_model(p, &model, args.target.as_deref(), true)).transpose()?;
-    Ok(Prepared { model, train: train.cast(), test, data_name: data_path.clone(), learning_rate: args.lr.unwrap_or(default_lr) })
+    let test = args
+        .test
+        .as_ref()
+        .map(|p| read_for_model(p, &model, args.target.as_deref(), true))
+        .transpose()?;
+    let task_inferred = training.task_inferred && !training.is_idx;
+    Ok(Prepared {
+        model,
+        train: train.cast(),
+        test,
+        data_name: data_path.clone(),
+        learning_rate: args.lr.unwrap_or(default_lr),
+        task_inferred,
+    })
 }
 
 /// No --data: Nielsen's chapter-1 network on the embedded MNIST subset.
@@ -216,18 +275,37 @@ fn nielsen_mnist<T: Scalar>(args: &TrainArgs) -> anyhow::Result<Prepared<T>> {
         (None, None) => vec![784, 30, 10],
     };
     let cost = args.cost.unwrap_or(Cost::Quadratic);
-    let output = args.output.unwrap_or(if cost == Cost::CrossEntropy { Activation::Softmax } else { Activation::Sigmoid });
-    let arch = Architecture::new(&sizes, args.activation.unwrap_or(Activation::Sigmoid), output, cost)?;
+    let output = args.output.unwrap_or(if cost == Cost::CrossEntropy {
+        Activation::Softmax
+    } else {
+        Activation::Sigmoid
+    });
+    let arch = Architecture::new(
+        &sizes,
+        args.activation.unwrap_or(Activation::Sigmoid),
+        output,
+        cost,
+    )?;
     let network: Network<T> = Network::new(arch, args.init.unwrap_or(Init::Nielsen), args.seed)?;
     let model = Model::new(network, Task::Classification);
     let test = match &args.test {
         Some(p) => read_for_model(p, &model, None, true)?,
         None => test,
     };
-    Ok(Prepared { model, train, test: Some(test), data_name: embedded_name(), learning_rate: args.lr.unwrap_or(3.0) })
+    Ok(Prepared {
+        model,
+        train,
+        test: Some(test),
+        data_name: embedded_name(),
+        learning_rate: args.lr.unwrap_or(3.0),
+        task_inferred: false,
+    })
 }
 
-fn continue_from<T: Scalar>(args: &TrainArgs, from: &std::path::Path) -> anyhow::Result<Prepared<T>> {
+fn continue_from<T: Scalar>(
+    args: &TrainArgs,
+    from: &std::path::Path,
+) -> anyhow::Result<Prepared<T>> {
     let model: Model<T> = load_model(from)?;
     let arch = model.network.architecture().clone();
     let conflict = |flag: &str, given: String, has: String| -> anyhow::Result<()> {
@@ -241,7 +319,11 @@ fn continue_from<T: Scalar>(args: &TrainArgs, from: &std::path::Path) -> anyhow:
         conflict("--layers", join(layers), join(&arch.sizes))?;
     }
     if let Some(hidden) = &args.hidden {
-        conflict("--hidden", join(hidden), join(&arch.sizes[1..arch.sizes.len() - 1]))?;
+        conflict(
+            "--hidden",
+            join(hidden),
+            join(&arch.sizes[1..arch.sizes.len() - 1]),
+        )?;
     }
     if let Some(g) = args.activation {
         conflict("--activation", g.to_string(), arch.hidden.to_string())?;
@@ -261,13 +343,21 @@ fn continue_from<T: Scalar>(args: &TrainArgs, from: &std::path::Path) -> anyhow:
     let (train, test, data_name) = match &args.data {
         Some(path) => {
             let train = read_for_model(path, &model, args.target.as_deref(), true)?;
-            let test = args.test.as_ref().map(|p| read_for_model(p, &model, args.target.as_deref(), true)).transpose()?;
+            let test = args
+                .test
+                .as_ref()
+                .map(|p| read_for_model(p, &model, args.target.as_deref(), true))
+                .transpose()?;
             (train, test, path.clone())
         }
         None => {
             let (train, test) = embedded_mnist::<T>()?;
             if model.network.sizes()[0] != 784 {
-                bail!("invalid --from: {} takes {} inputs, not MNIST's 784 (give --data)", from.display(), model.network.sizes()[0]);
+                bail!(
+                    "invalid --from: {} takes {} inputs, not MNIST's 784 (give --data)",
+                    from.display(),
+                    model.network.sizes()[0]
+                );
             }
             let test = match &args.test {
                 Some(p) => read_for_model(p, &model, None, true)?,
@@ -281,7 +371,14 @@ fn continue_from<T: Scalar>(args: &TrainArgs, from: &std::path::Path) -> anyhow:
         (_, Cost::CrossEntropy) => 0.5,
         _ => 3.0,
     };
-    Ok(Prepared { model, train, test, data_name, learning_rate: args.lr.unwrap_or(default_lr) })
+    Ok(Prepared {
+        model,
+        train,
+        test,
+        data_name,
+        learning_rate: args.lr.unwrap_or(default_lr),
+        task_inferred: false,
+    })
 }
 
 fn check_layers(layers: &[usize], n_in: usize, n_out: usize, task: Task) -> anyhow::Result<()> {
@@ -289,11 +386,18 @@ fn check_layers(layers: &[usize], n_in: usize, n_out: usize, task: Task) -> anyh
         bail!("invalid --layers: need at least an input and an output size");
     }
     if layers[0] != n_in {
-        bail!("invalid --layers: n_0 = {} but the data has {n_in} features", layers[0]);
+        bail!(
+            "invalid --layers: n_0 = {} but the data has {n_in} features",
+            layers[0]
+        );
     }
     let last = layers[layers.len() - 1];
     if last != n_out {
-        let what = if task == Task::Classification { "classes" } else { "target columns" };
+        let what = if task == Task::Classification {
+            "classes"
+        } else {
+            "target columns"
+        };
         bail!("invalid --layers: n_L = {last} but the data has {n_out} {what}");
     }
     Ok(())
