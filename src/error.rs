@@ -82,6 +82,14 @@ pub enum Error {
         /// What is wrong.
         message: String,
     },
+    /// Occurs when a plot or diagram cannot be drawn or encoded.
+    #[error("cannot draw {what}: {message}")]
+    Plot {
+        /// What was being drawn, e.g. "the training curves".
+        what: String,
+        /// What went wrong.
+        message: String,
+    },
 }
 
 /// `Result` with [`Error`] as the default error.

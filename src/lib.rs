@@ -38,13 +38,17 @@ pub mod atomic;
 pub mod cost;
 pub mod data;
 pub mod error;
+pub mod explain;
 pub mod grad_check;
 pub mod init;
 pub mod matrix;
 pub mod metrics;
 pub mod model_file;
 pub mod network;
+pub mod noise;
 pub mod optimizer;
+pub mod plot;
+pub mod schedule;
 pub mod train;
 
 pub use activation::Activation;
@@ -56,8 +60,9 @@ pub use matrix::{gemm, Accumulate, MatRef, Matrix, Scalar};
 pub use metrics::{evaluate, Evaluation};
 pub use model_file::{Model, Task};
 pub use network::{Architecture, Gradients, Network, Pass};
-pub use optimizer::{Momentum, Optimizer, OptimizerKind, Sgd};
-pub use train::{train, train_with, EpochReport, TrainConfig, TrainEvent};
+pub use optimizer::{Adam, Lbfgs, Momentum, Optimizer, OptimizerKind, RmsProp, Rprop, Sgd};
+pub use schedule::Schedule;
+pub use train::{train, train_with, EpochReport, TrainConfig, TrainEvent, Training};
 
 /// The README's examples, compiled and run as doctests.
 #[doc = include_str!("../README.md")]

@@ -21,6 +21,10 @@ pub struct Evaluation {
     /// Fraction of examples whose largest output is the true class (classification).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub accuracy: Option<f64>,
+    /// The mean over classes of F1 = 2 precision recall / (precision + recall) (classification;
+    /// a class never predicted nor present counts as F1 = 0, as scikit-learn's `zero_division=0`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub macro_f1: Option<f64>,
     /// `confusion[true][predicted]` counts (classification).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub confusion: Option<Vec<Vec<usize>>>,
@@ -33,6 +37,28 @@ pub struct Evaluation {
     /// Coefficient of determination `1 − SS_res / SS_tot`, pooled over outputs (regression).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub r2: Option<f64>,
+}
+
+/// Macro-averaged F1 from a confusion matrix (`confusion[true][predicted]`).
+pub fn macro_f1(confusion: &[Vec<usize>]) -> f64 {
+    let k = confusion.len();
+    if k == 0 {
+        return f64::NAN;
+    }
+    let f1: f64 = (0..k)
+        .map(|c| {
+            let tp = confusion[c][c] as f64;
+            let predicted: usize = (0..k).map(|t| confusion[t][c]).sum();
+            let actual: usize = confusion[c].iter().sum();
+            let denominator = predicted as f64 + actual as f64;
+            if denominator == 0.0 {
+                0.0
+            } else {
+                2.0 * tp / denominator
+            }
+        })
+        .sum();
+    f1 / k as f64
 }
 
 /// The index of the largest value (the first one on ties).
@@ -93,6 +119,7 @@ pub fn evaluate<T: Scalar>(net: &Network<T>, data: &Dataset<T>) -> Result<Evalua
         n,
         cost: cost / n as f64,
         accuracy: None,
+        macro_f1: None,
         confusion: None,
         rmse: None,
         mae: None,
@@ -101,6 +128,7 @@ pub fn evaluate<T: Scalar>(net: &Network<T>, data: &Dataset<T>) -> Result<Evalua
     if data.labels.is_some() {
         let correct: usize = (0..n_out).map(|c| confusion[c][c]).sum();
         eval.accuracy = Some(correct as f64 / n as f64);
+        eval.macro_f1 = Some(macro_f1(&confusion));
         eval.confusion = Some(confusion);
     } else {
         let count = (n * n_out) as f64;

@@ -142,6 +142,9 @@ pub struct Pass<T = f32> {
     pub a: Vec<Matrix<T>>,
     /// `e^[l] = ∂c/∂z^[l]`, m × n_l.
     pub e: Vec<Matrix<T>>,
+    /// Inverted-dropout masks of the hidden layers (0 or 1/(1−p)), used by the last
+    /// training forward pass; empty when dropout is off.
+    pub mask: Vec<Matrix<T>>,
 }
 
 impl<T: Scalar> Pass<T> {
@@ -164,6 +167,7 @@ impl<T: Scalar> Pass<T> {
             z: make(true),
             a: make(false),
             e: make(true),
+            mask: Vec::new(),
         }
     }
 
@@ -179,6 +183,9 @@ impl<T: Scalar> Pass<T> {
             if l > 0 {
                 self.z[l].set_rows(m);
                 self.e[l].set_rows(m);
+            }
+            if let Some(mask) = self.mask.get_mut(l) {
+                mask.set_rows(m);
             }
         }
     }
@@ -605,6 +612,43 @@ impl<T: Scalar> Network<T> {
         }
     }
 
+    /// FF for training with inverted dropout on the hidden layers: each `a_j^[l]` (l < L)
+    /// is kept with probability 1 − p and then scaled by 1/(1 − p), so that evaluation,
+    /// which uses no dropout, sees activations of the same expected size. The masks stay in
+    /// `pass.mask` for [`Network::backward_pass_dropout`].
+    pub(crate) fn forward_pass_dropout(&self, pass: &mut Pass<T>, p: T, rng: &mut impl rand::Rng) {
+        let m = pass.batch_size();
+        if pass.mask.len() != self.sizes().len() {
+            pass.mask = self.sizes().iter().map(|&n| Matrix::zeros(m, n)).collect();
+        }
+        let keep = T::one() - p;
+        let scale = T::one() / keep;
+        for l in 1..=self.last() {
+            let (a_prev, a) = prev_and_current(&mut pass.a, l);
+            self.layers[l - 1].forward(a_prev, &mut pass.z[l], a);
+            if l < self.last() {
+                let mask = &mut pass.mask[l];
+                mask.set_rows(m);
+                for (mask, a) in mask.as_mut_slice().iter_mut().zip(a.as_mut_slice()) {
+                    let kept = T::c(rng.random::<f64>()) < keep;
+                    *mask = if kept { scale } else { T::zero() };
+                    *a = *a * *mask;
+                }
+            }
+        }
+    }
+
+    /// BP1–BP4 after a training forward pass with dropout: BP2 gains the mask,
+    /// `e^[l] = ((W^[l+1])ᵀ e^[l+1]) ⊙ mask^[l] ⊙ g'(z^[l])`.
+    pub(crate) fn backward_pass_dropout(
+        &self,
+        y: &Matrix<T>,
+        pass: &mut Pass<T>,
+        grads: &mut Gradients<T>,
+    ) {
+        self.backward(y, pass, grads, true);
+    }
+
     /// BP1–BP4 after [`Network::forward_pass`], for targets y. No checks, no allocation.
     pub(crate) fn backward_pass(
         &self,
@@ -612,6 +656,10 @@ impl<T: Scalar> Network<T> {
         pass: &mut Pass<T>,
         grads: &mut Gradients<T>,
     ) {
+        self.backward(y, pass, grads, false);
+    }
+
+    fn backward(&self, y: &Matrix<T>, pass: &mut Pass<T>, grads: &mut Gradients<T>, dropout: bool) {
         let last = self.last();
         let inv_m = T::one() / T::from_count(pass.batch_size().max(1));
 
@@ -628,7 +676,20 @@ impl<T: Scalar> Network<T> {
         for l in (1..last).rev() {
             let (e, e_next) = current_and_next(&mut pass.e, l);
             gemm(e, Accumulate::Replace, e_next, self.w(l + 1), T::one());
-            self.g(l).hadamard_g_prime_assign(e, &pass.z[l], &pass.a[l]);
+            if dropout {
+                // a^[l] was masked, so g' comes from z^[l] alone.
+                let g = self.g(l);
+                for ((e, &z), &mask) in e
+                    .as_mut_slice()
+                    .iter_mut()
+                    .zip(pass.z[l].as_slice())
+                    .zip(pass.mask[l].as_slice())
+                {
+                    *e = *e * mask * g.g_prime(z);
+                }
+            } else {
+                self.g(l).hadamard_g_prime_assign(e, &pass.z[l], &pass.a[l]);
+            }
         }
 
         for l in 1..=last {

@@ -1,6 +1,21 @@
-//! GD: the update `w ← w − η ∂C/∂w`, `b ← b − η ∂C/∂b` after each mini-batch, behind the
-//! [`Optimizer`] seam so that other update rules plug in without touching backpropagation.
+//! GD and its descendants: the update of every `W^[l]` and `b^[l]` after a mini-batch,
+//! behind the [`Optimizer`] seam so that update rules plug in without touching
+//! backpropagation. Hyper-parameter defaults follow PyTorch's `torch.optim`.
+//!
+//! ```text
+//! sgd       w ← w − η g
+//! momentum  v ← μ v + g;  w ← w − η v          (Nesterov: w ← w − η (g + μ v))
+//! rmsprop   s ← α s + (1 − α) g²;  w ← w − η g / (√s + ε)
+//! adam      m ← β₁ m + (1 − β₁) g;  s ← β₂ s + (1 − β₂) g²
+//!           w ← w − η m̂ / (√ŝ + ε),  m̂ = m / (1 − β₁ᵗ),  ŝ = s / (1 − β₂ᵗ)
+//! adamw     w ← w − η λ_wd w, then adam
+//! rprop     iRPROP−: per weight a step Δ, ×1.2 while g keeps its sign, ×0.5 (and g := 0)
+//!           when it flips, clamped to [1e-6, 50];  w ← w − sign(g) Δ   (full batch)
+//! lbfgs     w ← w − η H g, H from the last 100 (s, y) pairs by the two-loop recursion (full batch)
+//! ```
+//! where g is `∂C/∂w` of the mini-batch (plus the L2/L1 terms when asked for).
 
+use std::collections::VecDeque;
 use std::fmt;
 use std::str::FromStr;
 
@@ -9,139 +24,489 @@ use serde::{Deserialize, Serialize};
 use crate::matrix::Scalar;
 use crate::network::{Gradients, Network};
 
-/// An update rule: given the batch gradients `∂C/∂W^[l]`, `∂C/∂b^[l]`, change the parameters.
-/// It owns whatever state it carries from step to step (velocities, moments).
+/// An update rule: given the batch gradients `∂C/∂W^[l]`, `∂C/∂b^[l]` and the learning
+/// rate η of this step, change the parameters. It owns the state it carries between steps.
 pub trait Optimizer<T: Scalar> {
     /// One step after one mini-batch.
-    fn step(&mut self, net: &mut Network<T>, grads: &Gradients<T>);
+    fn step(&mut self, net: &mut Network<T>, grads: &Gradients<T>, eta: T);
 }
 
-/// Plain gradient descent, the tutorial's: `w ← w − η ∂C/∂w`.
-#[derive(Clone, Debug)]
-pub struct Sgd<T> {
-    /// Learning rate η.
-    pub eta: T,
-}
-
-impl<T: Scalar> Optimizer<T> for Sgd<T> {
-    fn step(&mut self, net: &mut Network<T>, grads: &Gradients<T>) {
-        let eta = self.eta;
-        for (i, layer) in net.layers_mut().iter_mut().enumerate() {
-            let l = i + 1;
-            // GD: w ← w − η ∂C/∂w
-            for (w, &nw) in layer
-                .w
-                .as_mut_slice()
-                .iter_mut()
-                .zip(grads.nabla_w[l].as_slice())
-            {
-                *w = *w - eta * nw;
-            }
-            // GD: b ← b − η ∂C/∂b
-            for (b, &nb) in layer.b.iter_mut().zip(&grads.nabla_b[l]) {
-                *b = *b - eta * nb;
-            }
-        }
+/// Calls `f(i, parameters, gradients)` for `W^[1]`, `b^[1]`, `W^[2]`, … (i = 0, 1, 2, …).
+pub fn for_each_tensor<T: Scalar>(
+    net: &mut Network<T>,
+    grads: &Gradients<T>,
+    mut f: impl FnMut(usize, &mut [T], &[T]),
+) {
+    for (i, layer) in net.layers_mut().iter_mut().enumerate() {
+        let l = i + 1;
+        f(2 * i, layer.w.as_mut_slice(), grads.nabla_w[l].as_slice());
+        f(2 * i + 1, &mut layer.b, &grads.nabla_b[l]);
     }
 }
 
-/// Gradient descent with momentum, as PyTorch writes it: `v ← μ v + ∂C/∂w`, `w ← w − η v`.
+/// Per-tensor state buffers, created zeroed on first use.
+fn state<'a, T: Scalar>(buffers: &'a mut Vec<Vec<T>>, i: usize, len: usize) -> &'a mut [T] {
+    if buffers.len() <= i {
+        buffers.resize(i + 1, Vec::new());
+    }
+    if buffers[i].len() != len {
+        buffers[i] = vec![T::zero(); len];
+    }
+    &mut buffers[i]
+}
+
+/// Plain gradient descent, the tutorial's: `w ← w − η ∂C/∂w`.
+#[derive(Clone, Debug, Default)]
+pub struct Sgd;
+
+impl<T: Scalar> Optimizer<T> for Sgd {
+    fn step(&mut self, net: &mut Network<T>, grads: &Gradients<T>, eta: T) {
+        for_each_tensor(net, grads, |_, w, g| {
+            // GD: w ← w − η ∂C/∂w
+            for (w, &g) in w.iter_mut().zip(g) {
+                *w = *w - eta * g;
+            }
+        });
+    }
+}
+
+/// Momentum as PyTorch writes it (no dampening): `v ← μ v + g`, `w ← w − η v`;
+/// with Nesterov, `w ← w − η (g + μ v)`.
 #[derive(Clone, Debug)]
 pub struct Momentum<T> {
-    /// Learning rate η.
-    pub eta: T,
-    /// Momentum μ.
+    /// μ.
     pub mu: T,
-    velocity: Option<Gradients<T>>,
+    /// Nesterov's look-ahead form.
+    pub nesterov: bool,
+    velocity: Vec<Vec<T>>,
 }
 
 impl<T: Scalar> Momentum<T> {
-    /// Momentum with zero initial velocity.
-    pub fn new(eta: T, mu: T) -> Self {
+    /// Momentum μ with zero initial velocity.
+    pub fn new(mu: T, nesterov: bool) -> Self {
         Momentum {
-            eta,
             mu,
-            velocity: None,
+            nesterov,
+            velocity: Vec::new(),
         }
     }
 }
 
 impl<T: Scalar> Optimizer<T> for Momentum<T> {
-    fn step(&mut self, net: &mut Network<T>, grads: &Gradients<T>) {
-        let (eta, mu) = (self.eta, self.mu);
-        let velocity = self
-            .velocity
-            .get_or_insert_with(|| Gradients::zeros(net.sizes()));
-        for (i, layer) in net.layers_mut().iter_mut().enumerate() {
-            let l = i + 1;
-            update_with_velocity(
-                layer.w.as_mut_slice(),
-                velocity.nabla_w[l].as_mut_slice(),
-                grads.nabla_w[l].as_slice(),
-                eta,
-                mu,
-            );
-            update_with_velocity(
-                &mut layer.b,
-                &mut velocity.nabla_b[l],
-                &grads.nabla_b[l],
-                eta,
-                mu,
-            );
+    fn step(&mut self, net: &mut Network<T>, grads: &Gradients<T>, eta: T) {
+        let (mu, nesterov, velocity) = (self.mu, self.nesterov, &mut self.velocity);
+        for_each_tensor(net, grads, |i, w, g| {
+            let v = state(velocity, i, w.len());
+            for ((w, v), &g) in w.iter_mut().zip(v.iter_mut()).zip(g) {
+                *v = mu * *v + g;
+                let direction = if nesterov { g + mu * *v } else { *v };
+                *w = *w - eta * direction;
+            }
+        });
+    }
+}
+
+/// RMSprop as PyTorch writes it: `s ← α s + (1 − α) g²`, `w ← w − η g / (√s + ε)`.
+#[derive(Clone, Debug)]
+pub struct RmsProp<T> {
+    /// α, the decay of the running mean of g².
+    pub alpha: T,
+    /// ε.
+    pub eps: T,
+    square: Vec<Vec<T>>,
+}
+
+impl<T: Scalar> RmsProp<T> {
+    /// RMSprop with zero initial state.
+    pub fn new(alpha: T, eps: T) -> Self {
+        RmsProp {
+            alpha,
+            eps,
+            square: Vec::new(),
         }
     }
 }
 
-fn update_with_velocity<T: Scalar>(p: &mut [T], v: &mut [T], g: &[T], eta: T, mu: T) {
-    for ((p, v), &g) in p.iter_mut().zip(v.iter_mut()).zip(g) {
-        *v = mu * *v + g;
-        *p = *p - eta * *v;
+impl<T: Scalar> Optimizer<T> for RmsProp<T> {
+    fn step(&mut self, net: &mut Network<T>, grads: &Gradients<T>, eta: T) {
+        let (alpha, eps, square) = (self.alpha, self.eps, &mut self.square);
+        for_each_tensor(net, grads, |i, w, g| {
+            let s = state(square, i, w.len());
+            for ((w, s), &g) in w.iter_mut().zip(s.iter_mut()).zip(g) {
+                *s = alpha * *s + (T::one() - alpha) * g * g;
+                *w = *w - eta * g / (s.sqrt() + eps);
+            }
+        });
     }
 }
 
-/// Which optimizer to build, with its hyper-parameters (all but η, which the training
-/// configuration carries).
+/// Adam (and AdamW with `decoupled_decay > 0`) as PyTorch writes them.
+#[derive(Clone, Debug)]
+pub struct Adam<T> {
+    /// β₁.
+    pub beta1: T,
+    /// β₂.
+    pub beta2: T,
+    /// ε.
+    pub eps: T,
+    /// AdamW's decoupled weight decay λ_wd (0 for Adam): `w ← w − η λ_wd w` before the step.
+    pub decoupled_decay: T,
+    t: i32,
+    first: Vec<Vec<T>>,
+    second: Vec<Vec<T>>,
+}
+
+impl<T: Scalar> Adam<T> {
+    /// Adam with zero moments.
+    pub fn new(beta1: T, beta2: T, eps: T, decoupled_decay: T) -> Self {
+        Adam {
+            beta1,
+            beta2,
+            eps,
+            decoupled_decay,
+            t: 0,
+            first: Vec::new(),
+            second: Vec::new(),
+        }
+    }
+}
+
+impl<T: Scalar> Optimizer<T> for Adam<T> {
+    fn step(&mut self, net: &mut Network<T>, grads: &Gradients<T>, eta: T) {
+        self.t += 1;
+        let (b1, b2, eps, wd) = (self.beta1, self.beta2, self.eps, self.decoupled_decay);
+        let correction1 = T::one() - b1.powi(self.t);
+        let correction2 = T::one() - b2.powi(self.t);
+        let (first, second) = (&mut self.first, &mut self.second);
+        for_each_tensor(net, grads, |i, w, g| {
+            let m = state(first, i, w.len());
+            let s = state(second, i, w.len());
+            for (((w, m), s), &g) in w.iter_mut().zip(m.iter_mut()).zip(s.iter_mut()).zip(g) {
+                if wd > T::zero() {
+                    *w = *w - eta * wd * *w;
+                }
+                *m = b1 * *m + (T::one() - b1) * g;
+                *s = b2 * *s + (T::one() - b2) * g * g;
+                let m_hat = *m / correction1;
+                let s_hat = *s / correction2;
+                *w = *w - eta * m_hat / (s_hat.sqrt() + eps);
+            }
+        });
+    }
+}
+
+/// iRPROP− (PyTorch's `Rprop`): only the sign of g is used. Each weight has its own step Δ,
+/// starting at η; it grows by `eta_plus` while the sign of g repeats and shrinks by
+/// `eta_minus` when it flips, in which case that weight skips the step and forgets g.
+#[derive(Clone, Debug)]
+pub struct Rprop<T> {
+    /// Growth factor (1.2).
+    pub eta_plus: T,
+    /// Shrink factor (0.5).
+    pub eta_minus: T,
+    /// Smallest step (1e-6).
+    pub step_min: T,
+    /// Largest step (50).
+    pub step_max: T,
+    previous: Vec<Vec<T>>,
+    steps: Vec<Vec<T>>,
+}
+
+impl<T: Scalar> Rprop<T> {
+    /// iRPROP− with PyTorch's defaults.
+    pub fn new() -> Self {
+        Rprop {
+            eta_plus: T::c(1.2),
+            eta_minus: T::c(0.5),
+            step_min: T::c(1e-6),
+            step_max: T::c(50.0),
+            previous: Vec::new(),
+            steps: Vec::new(),
+        }
+    }
+}
+
+impl<T: Scalar> Default for Rprop<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<T: Scalar> Optimizer<T> for Rprop<T> {
+    fn step(&mut self, net: &mut Network<T>, grads: &Gradients<T>, eta: T) {
+        let me = &mut *self;
+        let (up, down, lo, hi) = (me.eta_plus, me.eta_minus, me.step_min, me.step_max);
+        let first_step = me.steps.is_empty();
+        let (previous, steps) = (&mut me.previous, &mut me.steps);
+        for_each_tensor(net, grads, |i, w, g| {
+            let prev = state(previous, i, w.len());
+            let delta = state(steps, i, w.len());
+            if first_step {
+                delta.fill(eta);
+            }
+            for (((w, prev), delta), &g) in w
+                .iter_mut()
+                .zip(prev.iter_mut())
+                .zip(delta.iter_mut())
+                .zip(g)
+            {
+                let sign = g * *prev;
+                let g = if sign > T::zero() {
+                    *delta = (*delta * up).min(hi);
+                    g
+                } else if sign < T::zero() {
+                    *delta = (*delta * down).max(lo);
+                    T::zero()
+                } else {
+                    g
+                };
+                if g > T::zero() {
+                    *w = *w - *delta;
+                } else if g < T::zero() {
+                    *w = *w + *delta;
+                }
+                *prev = g;
+            }
+        });
+    }
+}
+
+/// L-BFGS without line search (PyTorch's default `line_search_fn=None`), one iteration per
+/// step: the direction `−H g` comes from the two-loop recursion over the last `history`
+/// pairs `s = Δw`, `y = Δg`; the first step is scaled by `min(1, 1/‖g‖₁)` as in PyTorch.
+#[derive(Clone, Debug)]
+pub struct Lbfgs<T> {
+    /// How many (s, y) pairs to keep (100).
+    pub history: usize,
+    pairs: VecDeque<(Vec<T>, Vec<T>)>,
+    previous_g: Vec<T>,
+    previous_step: Vec<T>,
+}
+
+impl<T: Scalar> Lbfgs<T> {
+    /// L-BFGS remembering `history` pairs.
+    pub fn new(history: usize) -> Self {
+        Lbfgs {
+            history,
+            pairs: VecDeque::new(),
+            previous_g: Vec::new(),
+            previous_step: Vec::new(),
+        }
+    }
+}
+
+fn dot<T: Scalar>(a: &[T], b: &[T]) -> T {
+    a.iter().zip(b).map(|(&a, &b)| a * b).sum()
+}
+
+impl<T: Scalar> Optimizer<T> for Lbfgs<T> {
+    fn step(&mut self, net: &mut Network<T>, grads: &Gradients<T>, eta: T) {
+        // Flatten g in the order W^[1], b^[1], W^[2], …
+        let mut g = Vec::new();
+        for l in 1..grads.nabla_w.len() {
+            g.extend_from_slice(grads.nabla_w[l].as_slice());
+            g.extend_from_slice(&grads.nabla_b[l]);
+        }
+        if !self.previous_g.is_empty() {
+            let y: Vec<T> = g
+                .iter()
+                .zip(&self.previous_g)
+                .map(|(&a, &b)| a - b)
+                .collect();
+            let s = std::mem::take(&mut self.previous_step);
+            if dot(&y, &s) > T::c(1e-10) {
+                if self.pairs.len() == self.history {
+                    self.pairs.pop_front();
+                }
+                self.pairs.push_back((s, y));
+            }
+        }
+        // Two-loop recursion: q ← g; for pairs newest→oldest: α_i = ρ_i s_iᵀq, q ← q − α_i y_i;
+        // r ← γ q with γ = sᵀy / yᵀy of the newest pair; oldest→newest: β = ρ_i y_iᵀr, r ← r + s_i(α_i − β).
+        let mut q = g.clone();
+        let mut alphas = Vec::with_capacity(self.pairs.len());
+        for (s, y) in self.pairs.iter().rev() {
+            let rho = T::one() / dot(y, s);
+            let alpha = rho * dot(s, &q);
+            q.iter_mut().zip(y).for_each(|(q, &y)| *q = *q - alpha * y);
+            alphas.push((alpha, rho));
+        }
+        let gamma = match self.pairs.back() {
+            Some((s, y)) => dot(s, y) / dot(y, y),
+            None => {
+                let l1: T = g.iter().map(|v| v.abs()).sum();
+                T::one().min(T::one() / l1.max(T::c(1e-12)))
+            }
+        };
+        q.iter_mut().for_each(|q| *q = *q * gamma);
+        for ((s, y), &(alpha, rho)) in self.pairs.iter().zip(alphas.iter().rev()) {
+            let beta = rho * dot(y, &q);
+            q.iter_mut()
+                .zip(s)
+                .for_each(|(q, &s)| *q = *q + s * (alpha - beta));
+        }
+        // w ← w − η H g; remember s = Δw and g for the next pair.
+        let step: Vec<T> = q.iter().map(|&d| -eta * d).collect();
+        let mut offset = 0;
+        for layer in net.layers_mut() {
+            for p in layer.w.as_mut_slice().iter_mut().chain(layer.b.iter_mut()) {
+                *p = *p + step[offset];
+                offset += 1;
+            }
+        }
+        self.previous_step = step;
+        self.previous_g = g;
+    }
+}
+
+/// Which optimizer to build, with its hyper-parameters (η comes from the schedule).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "kebab-case", tag = "kind")]
 pub enum OptimizerKind {
     /// [`Sgd`].
     #[default]
     Sgd,
-    /// [`Momentum`] with momentum μ.
+    /// [`Momentum`].
     Momentum {
-        /// μ, e.g. 0.9.
+        /// μ (0.9).
         mu: f64,
+        /// Nesterov's form.
+        nesterov: bool,
+    },
+    /// [`RmsProp`].
+    RmsProp {
+        /// α (0.99).
+        alpha: f64,
+        /// ε (1e-8).
+        eps: f64,
+    },
+    /// [`Adam`].
+    Adam {
+        /// β₁ (0.9).
+        beta1: f64,
+        /// β₂ (0.999).
+        beta2: f64,
+        /// ε (1e-8).
+        eps: f64,
+    },
+    /// [`Adam`] with decoupled weight decay.
+    AdamW {
+        /// β₁ (0.9).
+        beta1: f64,
+        /// β₂ (0.999).
+        beta2: f64,
+        /// ε (1e-8).
+        eps: f64,
+        /// λ_wd (0.01).
+        weight_decay: f64,
+    },
+    /// [`Rprop`] (full batch).
+    Rprop,
+    /// [`Lbfgs`] (full batch).
+    Lbfgs {
+        /// Pairs remembered (100).
+        history: usize,
     },
 }
 
 impl OptimizerKind {
-    /// The optimizer for learning rate `eta`.
-    pub fn build<T: Scalar>(self, eta: f64) -> Box<dyn Optimizer<T>> {
+    /// The names the CLI accepts.
+    pub const NAMES: [&'static str; 7] = [
+        "sgd", "momentum", "rmsprop", "adam", "adamw", "rprop", "lbfgs",
+    ];
+
+    /// The optimizer, ready for its first step.
+    pub fn build<T: Scalar>(self) -> Box<dyn Optimizer<T>> {
         match self {
-            Self::Sgd => Box::new(Sgd { eta: T::c(eta) }),
-            Self::Momentum { mu } => Box::new(Momentum::new(T::c(eta), T::c(mu))),
+            Self::Sgd => Box::new(Sgd),
+            Self::Momentum { mu, nesterov } => Box::new(Momentum::new(T::c(mu), nesterov)),
+            Self::RmsProp { alpha, eps } => Box::new(RmsProp::new(T::c(alpha), T::c(eps))),
+            Self::Adam { beta1, beta2, eps } => {
+                Box::new(Adam::new(T::c(beta1), T::c(beta2), T::c(eps), T::zero()))
+            }
+            Self::AdamW {
+                beta1,
+                beta2,
+                eps,
+                weight_decay,
+            } => Box::new(Adam::new(
+                T::c(beta1),
+                T::c(beta2),
+                T::c(eps),
+                T::c(weight_decay),
+            )),
+            Self::Rprop => Box::new(Rprop::new()),
+            Self::Lbfgs { history } => Box::new(Lbfgs::new(history)),
+        }
+    }
+
+    /// Whether it works on the whole training set at once (rprop, lbfgs).
+    pub fn full_batch(self) -> bool {
+        matches!(self, Self::Rprop | Self::Lbfgs { .. })
+    }
+
+    /// PyTorch's default learning rate for this optimizer, where it has one.
+    pub fn default_learning_rate(self) -> Option<f64> {
+        match self {
+            Self::Sgd | Self::Momentum { .. } => None,
+            Self::RmsProp { .. } | Self::Rprop => Some(0.01),
+            Self::Adam { .. } | Self::AdamW { .. } => Some(0.001),
+            Self::Lbfgs { .. } => Some(1.0),
         }
     }
 }
 
 impl fmt::Display for OptimizerKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Sgd => f.write_str("sgd"),
-            Self::Momentum { .. } => f.write_str("momentum"),
-        }
+        f.write_str(match self {
+            Self::Sgd => "sgd",
+            Self::Momentum { .. } => "momentum",
+            Self::RmsProp { .. } => "rmsprop",
+            Self::Adam { .. } => "adam",
+            Self::AdamW { .. } => "adamw",
+            Self::Rprop => "rprop",
+            Self::Lbfgs { .. } => "lbfgs",
+        })
     }
 }
 
 impl FromStr for OptimizerKind {
     type Err = crate::Error;
+    /// The optimizer with PyTorch's default hyper-parameters.
     fn from_str(s: &str) -> crate::Result<Self> {
         match s.trim().to_ascii_lowercase().as_str() {
             "sgd" => Ok(Self::Sgd),
-            "momentum" => Ok(Self::Momentum { mu: 0.9 }),
+            "momentum" => Ok(Self::Momentum {
+                mu: 0.9,
+                nesterov: false,
+            }),
+            "nesterov" => Ok(Self::Momentum {
+                mu: 0.9,
+                nesterov: true,
+            }),
+            "rmsprop" => Ok(Self::RmsProp {
+                alpha: 0.99,
+                eps: 1e-8,
+            }),
+            "adam" => Ok(Self::Adam {
+                beta1: 0.9,
+                beta2: 0.999,
+                eps: 1e-8,
+            }),
+            "adamw" => Ok(Self::AdamW {
+                beta1: 0.9,
+                beta2: 0.999,
+                eps: 1e-8,
+                weight_decay: 0.01,
+            }),
+            "rprop" => Ok(Self::Rprop),
+            "lbfgs" | "l-bfgs" => Ok(Self::Lbfgs { history: 100 }),
             _ => Err(crate::Error::config(
                 "--optimizer",
-                format!("unknown optimizer '{s}' (expected sgd or momentum)"),
+                format!(
+                    "unknown optimizer '{s}' (expected one of: {})",
+                    Self::NAMES.join(", ")
+                ),
             )),
         }
     }
@@ -149,6 +514,8 @@ impl FromStr for OptimizerKind {
 
 #[cfg(test)]
 mod tests {
+    //! Each rule against two steps computed by hand on one weight w and one bias b of an
+    //! identity network [1, 1], with the state carried from step 1 to step 2.
     use super::*;
     use crate::{Activation, Architecture, Cost, Matrix};
 
@@ -175,25 +542,144 @@ mod tests {
         g
     }
 
+    fn w(net: &Network<f64>) -> f64 {
+        net.w(1)[(0, 0)]
+    }
+
+    fn close(a: f64, b: f64) {
+        assert!((a - b).abs() < 1e-12, "{a} vs {b}");
+    }
+
     #[test]
     fn sgd_steps_against_the_gradient() {
         let mut net = tiny();
-        let mut opt = Sgd { eta: 0.1 };
-        opt.step(&mut net, &grads(2.0, -1.0));
+        Sgd.step(&mut net, &grads(2.0, -1.0), 0.1);
         // w = 1 − 0.1·2 = 0.8; b = 0.5 − 0.1·(−1) = 0.6
-        assert!((net.w(1)[(0, 0)] - 0.8).abs() < 1e-15);
-        assert!((net.b(1)[0] - 0.6).abs() < 1e-15);
+        close(w(&net), 0.8);
+        close(net.b(1)[0], 0.6);
+        Sgd.step(&mut net, &grads(1.0, 0.0), 0.1);
+        close(w(&net), 0.7);
     }
 
     #[test]
     fn momentum_carries_its_velocity_between_steps() {
         let mut net = tiny();
-        let mut opt = Momentum::new(0.1, 0.9);
-        opt.step(&mut net, &grads(2.0, 0.0));
+        let mut opt = Momentum::new(0.9, false);
+        opt.step(&mut net, &grads(2.0, 0.0), 0.1);
         // v = 2, w = 1 − 0.2 = 0.8
-        assert!((net.w(1)[(0, 0)] - 0.8).abs() < 1e-15);
-        opt.step(&mut net, &grads(1.0, 0.0));
+        close(w(&net), 0.8);
+        opt.step(&mut net, &grads(1.0, 0.0), 0.1);
         // v = 0.9·2 + 1 = 2.8, w = 0.8 − 0.28 = 0.52
-        assert!((net.w(1)[(0, 0)] - 0.52).abs() < 1e-15);
+        close(w(&net), 0.52);
+    }
+
+    #[test]
+    fn nesterov_looks_ahead_by_mu_v() {
+        let mut net = tiny();
+        let mut opt = Momentum::new(0.9, true);
+        opt.step(&mut net, &grads(2.0, 0.0), 0.1);
+        // v = 2, d = 2 + 0.9·2 = 3.8, w = 1 − 0.38 = 0.62
+        close(w(&net), 0.62);
+        opt.step(&mut net, &grads(1.0, 0.0), 0.1);
+        // v = 1.8 + 1 = 2.8, d = 1 + 2.52 = 3.52, w = 0.62 − 0.352 = 0.268
+        close(w(&net), 0.268);
+    }
+
+    #[test]
+    fn rmsprop_divides_by_the_running_root_mean_square() {
+        let mut net = tiny();
+        let mut opt = RmsProp::new(0.99, 1e-8);
+        opt.step(&mut net, &grads(2.0, 0.0), 0.01);
+        // s = 0.01·4 = 0.04, w = 1 − 0.01·2/(0.2 + 1e-8)
+        let w1 = 1.0 - 0.01 * 2.0 / (0.2 + 1e-8);
+        close(w(&net), w1);
+        opt.step(&mut net, &grads(1.0, 0.0), 0.01);
+        // s = 0.99·0.04 + 0.01·1 = 0.0496, w = w1 − 0.01·1/(√0.0496 + 1e-8)
+        close(w(&net), w1 - 0.01 / (0.0496f64.sqrt() + 1e-8));
+    }
+
+    #[test]
+    fn adam_corrects_the_bias_of_its_moments() {
+        let mut net = tiny();
+        let mut opt = Adam::new(0.9, 0.999, 1e-8, 0.0);
+        opt.step(&mut net, &grads(2.0, 0.0), 0.001);
+        // m = 0.2, s = 0.004; m̂ = 0.2/0.1 = 2, ŝ = 0.004/0.001 = 4; w = 1 − 0.001·2/(2 + 1e-8)
+        let w1 = 1.0 - 0.001 * 2.0 / (2.0 + 1e-8);
+        close(w(&net), w1);
+        opt.step(&mut net, &grads(1.0, 0.0), 0.001);
+        // m = 0.18 + 0.1 = 0.28, s = 0.003996 + 0.001 = 0.004996
+        // m̂ = 0.28/0.19, ŝ = 0.004996/(1 − 0.999²) = 0.004996/0.001999
+        let (m_hat, s_hat) = (0.28 / 0.19, 0.004996 / (1.0 - 0.999f64.powi(2)));
+        close(w(&net), w1 - 0.001 * m_hat / (s_hat.sqrt() + 1e-8));
+    }
+
+    #[test]
+    fn adamw_decays_the_weight_before_the_adam_step() {
+        let mut net = tiny();
+        let mut opt = Adam::new(0.9, 0.999, 1e-8, 0.01);
+        opt.step(&mut net, &grads(2.0, 0.0), 0.001);
+        // w = 1 − 0.001·0.01·1 = 0.99999, then − 0.001·2/(2 + 1e-8)
+        let w1 = 0.99999 - 0.001 * 2.0 / (2.0 + 1e-8);
+        close(w(&net), w1);
+        opt.step(&mut net, &grads(1.0, 0.0), 0.001);
+        let (m_hat, s_hat) = (0.28 / 0.19, 0.004996 / (1.0 - 0.999f64.powi(2)));
+        close(
+            w(&net),
+            w1 * (1.0 - 0.001 * 0.01) - 0.001 * m_hat / (s_hat.sqrt() + 1e-8),
+        );
+    }
+
+    #[test]
+    fn rprop_grows_its_step_on_a_repeated_sign_and_backs_off_on_a_flip() {
+        let mut net = tiny();
+        let mut opt = Rprop::new();
+        opt.step(&mut net, &grads(2.0, 0.0), 0.01);
+        // Δ = 0.01, w = 1 − 0.01
+        close(w(&net), 0.99);
+        opt.step(&mut net, &grads(5.0, 0.0), 0.01);
+        // same sign: Δ = 0.012, w = 0.99 − 0.012 = 0.978
+        close(w(&net), 0.978);
+        opt.step(&mut net, &grads(-1.0, 0.0), 0.01);
+        // flip: Δ = 0.006, no step, g forgotten
+        close(w(&net), 0.978);
+        opt.step(&mut net, &grads(-1.0, 0.0), 0.01);
+        // previous g was zeroed: Δ stays 0.006, w = 0.978 + 0.006
+        close(w(&net), 0.984);
+    }
+
+    #[test]
+    fn lbfgs_uses_the_curvature_of_its_last_pair() {
+        // C = ½ (w − 3)² on the weight only (bias gradient 0): g = w − 3.
+        let mut net = tiny();
+        let mut opt = Lbfgs::new(100);
+        // Step 1: g = −2, scaled by min(1, 1/|g|₁) = 0.5: w = 1 + 1·0.5·2 = 2
+        let g = grads(w(&net) - 3.0, 0.0);
+        opt.step(&mut net, &g, 1.0);
+        close(w(&net), 2.0);
+        // Step 2: s = 1, y = (−1) − (−2) = 1, so H = sᵀy/yᵀy = 1 and w = 2 + 1 = 3, the minimum.
+        let g = grads(w(&net) - 3.0, 0.0);
+        opt.step(&mut net, &g, 1.0);
+        close(w(&net), 3.0);
+    }
+
+    #[test]
+    fn every_optimizer_converges_on_a_convex_quadratic() {
+        // C = ½ Σ c_i (p_i − t_i)² over w and b, with different curvatures c = 1 and 4.
+        for name in OptimizerKind::NAMES {
+            let kind: OptimizerKind = name.parse().unwrap();
+            let mut opt = kind.build::<f64>();
+            let eta = kind.default_learning_rate().unwrap_or(0.1);
+            let mut net = tiny();
+            for _ in 0..20000 {
+                let g = grads(w(&net) - 3.0, 4.0 * (net.b(1)[0] + 1.0));
+                opt.step(&mut net, &g, eta);
+            }
+            assert!(
+                (w(&net) - 3.0).abs() < 1e-2 && (net.b(1)[0] + 1.0).abs() < 1e-2,
+                "{name}: w = {}, b = {}",
+                w(&net),
+                net.b(1)[0]
+            );
+        }
     }
 }

@@ -1,7 +1,13 @@
 //! Mini-batch gradient descent: shuffle the examples each epoch from a seeded stream, cut
-//! them into mini-batches of m, and after each one run FF, BP1–BP4 and an optimizer step.
+//! them into mini-batches of m, and after each one run FF, BP1–BP4 and an optimizer step,
+//! with the learning rate from a schedule, optional regularisation, dropout, gradient
+//! clipping and early stopping on a held-out validation set.
 //!
 //! The library prints nothing: progress reaches the caller as [`TrainEvent`]s.
+//!
+//! Regularisation follows Nielsen's network2.py: with n training examples, L2 adds
+//! `(λ/2n) Σ w²` to C (so plain GD becomes `w ← (1 − ηλ/n) w − η ∂C₀/∂w`), L1 adds
+//! `(λ₁/n) Σ |w|`; biases are not regularised.
 
 use std::ops::ControlFlow;
 use std::time::Instant;
@@ -17,28 +23,44 @@ use crate::matrix::{Matrix, Scalar};
 use crate::metrics::{evaluate, Evaluation};
 use crate::network::{Gradients, Network, Pass};
 use crate::optimizer::{Optimizer, OptimizerKind};
+use crate::schedule::{Schedule, Scheduler};
 
 /// How to train.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct TrainConfig {
     /// Passes over the training data.
     pub epochs: usize,
     /// Mini-batch size m (1 = online learning, n = full batch).
     pub batch_size: usize,
-    /// Learning rate η.
+    /// Base learning rate η₀.
     pub learning_rate: f64,
-    /// Seed of the shuffling stream.
+    /// Seed of the shuffling, dropout and validation-split streams.
     pub seed: u64,
     /// Shuffle the examples at the start of every epoch.
     pub shuffle: bool,
     /// The update rule.
     pub optimizer: OptimizerKind,
+    /// How η changes from epoch to epoch.
+    pub schedule: Schedule,
+    /// L2 strength λ (network2's `lmbda`): adds `(λ/2n) Σ w²` to C.
+    pub l2: f64,
+    /// L1 strength λ₁: adds `(λ₁/n) Σ |w|` to C.
+    pub l1: f64,
+    /// Dropout probability p of each hidden neuron during training (0 = off).
+    pub dropout: f64,
+    /// Rescale the whole gradient when its Euclidean norm exceeds this.
+    pub clip_norm: Option<f64>,
+    /// Fraction of the training data held out for validation (stratified by class).
+    pub validation: f64,
+    /// Stop after this many epochs without a better validation cost, and restore the best weights.
+    pub patience: Option<usize>,
     /// Compute the cost over the whole training set after each epoch (not timed).
     pub evaluate_train: bool,
 }
 
 impl Default for TrainConfig {
-    /// Nielsen's chapter 1: 30 epochs, m = 10, η = 3.0.
+    /// Nielsen's chapter 1: 30 epochs, m = 10, η = 3.0, plain SGD.
     fn default() -> Self {
         TrainConfig {
             epochs: 30,
@@ -47,6 +69,13 @@ impl Default for TrainConfig {
             seed: 1,
             shuffle: true,
             optimizer: OptimizerKind::Sgd,
+            schedule: Schedule::Constant,
+            l2: 0.0,
+            l1: 0.0,
+            dropout: 0.0,
+            clip_norm: None,
+            validation: 0.0,
+            patience: None,
             evaluate_train: true,
         }
     }
@@ -67,7 +96,7 @@ impl TrainConfig {
                 format!("must be a positive number, got {}", self.learning_rate),
             ));
         }
-        if let OptimizerKind::Momentum { mu } = self.optimizer {
+        if let OptimizerKind::Momentum { mu, .. } = self.optimizer {
             if !(0.0..1.0).contains(&mu) {
                 return Err(Error::config(
                     "--momentum",
@@ -75,7 +104,44 @@ impl TrainConfig {
                 ));
             }
         }
-        Ok(())
+        for (flag, v) in [("--l2", self.l2), ("--l1", self.l1)] {
+            if !(v.is_finite() && v >= 0.0) {
+                return Err(Error::config(
+                    flag,
+                    format!("must be a number >= 0, got {v}"),
+                ));
+            }
+        }
+        if !(0.0..1.0).contains(&self.dropout) {
+            return Err(Error::config(
+                "--dropout",
+                format!("must be in [0, 1), got {}", self.dropout),
+            ));
+        }
+        if let Some(c) = self.clip_norm {
+            if !(c.is_finite() && c > 0.0) {
+                return Err(Error::config(
+                    "--clip-norm",
+                    format!("must be a positive number, got {c}"),
+                ));
+            }
+        }
+        if !(0.0..1.0).contains(&self.validation) {
+            return Err(Error::config(
+                "--validation",
+                format!("must be a fraction in [0, 1), got {}", self.validation),
+            ));
+        }
+        if self.patience.is_some() && self.validation == 0.0 {
+            return Err(Error::config(
+                "--patience",
+                "early stopping needs a validation set: add --validation, e.g. 0.1",
+            ));
+        }
+        if self.patience == Some(0) {
+            return Err(Error::config("--patience", "must be at least 1"));
+        }
+        self.schedule.validate()
     }
 }
 
@@ -84,12 +150,31 @@ impl TrainConfig {
 pub struct EpochReport {
     /// 1-based epoch number.
     pub epoch: usize,
-    /// C over the training set after the epoch, if asked for.
+    /// η used in this epoch.
+    pub learning_rate: f64,
+    /// C₀, the mean cost over the training set after the epoch (without regularisation).
     pub train_cost: Option<f64>,
-    /// The evaluation on the test set after the epoch, if one was given.
+    /// The regularisation term added to C₀ in the objective (0 without L1/L2).
+    pub regularization: f64,
+    /// The evaluation on the validation set after the epoch.
+    pub validation: Option<Evaluation>,
+    /// The evaluation on the test set after the epoch.
     pub test: Option<Evaluation>,
     /// Seconds of the training pass alone (evaluation excluded).
     pub seconds: f64,
+}
+
+/// The result of [`train`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Training {
+    /// One report per epoch that ran.
+    pub history: Vec<EpochReport>,
+    /// With early stopping: the epoch whose weights the network now holds.
+    pub best_epoch: Option<usize>,
+    /// Whether early stopping ended training before the last epoch.
+    pub stopped_early: bool,
+    /// Size of the validation set held out of the training data (0 without).
+    pub validation_size: usize,
 }
 
 /// Progress during [`train`].
@@ -108,9 +193,9 @@ pub enum TrainEvent<'a> {
     Epoch(&'a EpochReport),
 }
 
-/// Trains `net` on `train` with the optimizer that `config` names, evaluating on `test`
-/// after each epoch. `on_event` sees every [`TrainEvent`] and may stop training early by
-/// returning [`ControlFlow::Break`]. Returns the reports of the epochs that ran.
+/// Trains `net` on `train` as `config` says, evaluating on `test` after each epoch.
+/// `on_event` sees every [`TrainEvent`] and may stop training by returning
+/// [`ControlFlow::Break`].
 ///
 /// # Errors
 /// When the configuration is invalid or the data does not fit the network.
@@ -124,8 +209,8 @@ pub enum TrainEvent<'a> {
 /// let y = Matrix::from_rows(&[vec![0.0], vec![1.0], vec![1.0], vec![0.0]])?;
 /// let xor = Dataset::new(x, y)?;
 /// let config = TrainConfig { epochs: 5, batch_size: 4, learning_rate: 2.0, ..Default::default() };
-/// let reports = nabla::train(&mut net, &xor, None, &config, |_| std::ops::ControlFlow::Continue(()))?;
-/// assert_eq!(reports.len(), 5);
+/// let training = nabla::train(&mut net, &xor, None, &config, |_| std::ops::ControlFlow::Continue(()))?;
+/// assert_eq!(training.history.len(), 5);
 /// # Ok::<(), nabla::Error>(())
 /// ```
 pub fn train<T: Scalar>(
@@ -134,13 +219,13 @@ pub fn train<T: Scalar>(
     test: Option<&Dataset<T>>,
     config: &TrainConfig,
     on_event: impl FnMut(TrainEvent<'_>) -> ControlFlow<()>,
-) -> Result<Vec<EpochReport>> {
+) -> Result<Training> {
     config.validate()?;
-    let mut optimizer = config.optimizer.build::<T>(config.learning_rate);
+    let mut optimizer = config.optimizer.build::<T>();
     train_with(net, optimizer.as_mut(), train, test, config, on_event)
 }
 
-/// [`train`] with an optimizer of the caller's (its hyper-parameters win over `config`'s).
+/// [`train`] with an optimizer of the caller's (`config.optimizer` is then ignored).
 ///
 /// # Errors
 /// As [`train`].
@@ -151,39 +236,71 @@ pub fn train_with<T: Scalar>(
     test: Option<&Dataset<T>>,
     config: &TrainConfig,
     mut on_event: impl FnMut(TrainEvent<'_>) -> ControlFlow<()>,
-) -> Result<Vec<EpochReport>> {
+) -> Result<Training> {
     config.validate()?;
     net.check_parameters()?;
     net.check_batch(&train.x, Some(&train.y))?;
     if let Some(test) = test {
         net.check_batch(&test.x, Some(&test.y))?;
     }
+    // Held-out validation examples (stratified), from their own stream.
+    let (train_owned, validation) = if config.validation > 0.0 {
+        let (t, v) = split_validation(train, config.validation, config.seed)?;
+        (Some(t), Some(v))
+    } else {
+        (None, None)
+    };
+    let train = train_owned.as_ref().unwrap_or(train);
     let n = train.len();
-    let m = config.batch_size.min(n);
+    let m = if config.optimizer.full_batch() {
+        n
+    } else {
+        config.batch_size.min(n)
+    };
     let batches = n.div_ceil(m);
-    // One stream for shuffling, separate from the one that drew the initial weights.
-    let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
-    rng.set_stream(1);
+    // Separate streams: shuffling (1), dropout (2), validation split (3); stream 0 of the
+    // same seed draws the initial weights in `Init::draw`.
+    let mut shuffle_rng = ChaCha8Rng::seed_from_u64(config.seed);
+    shuffle_rng.set_stream(1);
+    let mut dropout_rng = ChaCha8Rng::seed_from_u64(config.seed);
+    dropout_rng.set_stream(2);
     let mut order: Vec<usize> = (0..n).collect();
     // Allocated once; the loop below allocates nothing.
     let mut pass = Pass::new(net.sizes(), m);
     let mut grads = Gradients::zeros(net.sizes());
     let mut y_batch = Matrix::zeros(m, train.outputs());
-    let mut reports = Vec::with_capacity(config.epochs);
+    let mut scheduler = Scheduler::new(config.schedule, config.learning_rate, config.epochs);
+    let (l2, l1) = (T::c(config.l2 / n as f64), T::c(config.l1 / n as f64));
+    let dropout = T::c(config.dropout);
+    let mut history = Vec::with_capacity(config.epochs);
+    let mut best: Option<(f64, usize, Network<T>)> = None;
+    let mut stopped_early = false;
 
-    for epoch in 1..=config.epochs {
+    'epochs: for epoch in 1..=config.epochs {
+        let eta_f64 = scheduler.eta(epoch, (epoch - 1) * n);
+        let eta = T::c(eta_f64);
         let started = Instant::now();
         if config.shuffle {
-            order.shuffle(&mut rng);
+            order.shuffle(&mut shuffle_rng);
         }
+        let mut interrupted = false;
         for (done, indices) in order.chunks(m).enumerate() {
             pass.set_batch_size(indices.len());
             y_batch.set_rows(indices.len());
             gather_rows_into(&train.x, indices, &mut pass.a[0]);
             gather_rows_into(&train.y, indices, &mut y_batch);
-            net.forward_pass(&mut pass);
-            net.backward_pass(&y_batch, &mut pass, &mut grads);
-            optimizer.step(net, &grads);
+            if dropout > T::zero() {
+                net.forward_pass_dropout(&mut pass, dropout, &mut dropout_rng);
+                net.backward_pass_dropout(&y_batch, &mut pass, &mut grads);
+            } else {
+                net.forward_pass(&mut pass);
+                net.backward_pass(&y_batch, &mut pass, &mut grads);
+            }
+            add_penalty_gradients(net, &mut grads, l2, l1);
+            if let Some(max_norm) = config.clip_norm {
+                clip_to_norm(&mut grads, T::c(max_norm));
+            }
+            optimizer.step(net, &grads, eta);
             if on_event(TrainEvent::Batch {
                 epoch,
                 done: done + 1,
@@ -191,27 +308,182 @@ pub fn train_with<T: Scalar>(
             })
             .is_break()
             {
+                interrupted = true;
                 break;
             }
         }
         let seconds = started.elapsed().as_secs_f64();
+        if net.check_parameters().is_err() {
+            return Err(Error::config("--lr", format!("training diverged in epoch {epoch}: a weight became NaN or infinite (try a smaller learning rate)")));
+        }
         let train_cost = if config.evaluate_train {
             Some(evaluate(net, train)?.cost)
         } else {
             None
         };
-        let test = test.map(|t| evaluate(net, t)).transpose()?;
+        let validation_eval = validation.as_ref().map(|v| evaluate(net, v)).transpose()?;
+        let test_eval = test.map(|t| evaluate(net, t)).transpose()?;
         let report = EpochReport {
             epoch,
+            learning_rate: eta_f64,
             train_cost,
-            test,
+            regularization: penalty(net, config.l2, config.l1, n),
+            validation: validation_eval,
+            test: test_eval,
             seconds,
         };
+        let monitored = report
+            .validation
+            .as_ref()
+            .map(|v| v.cost)
+            .or(report.train_cost);
+        if let Some(cost) = monitored {
+            scheduler.observe(cost);
+        }
         let flow = on_event(TrainEvent::Epoch(&report));
-        reports.push(report);
-        if flow.is_break() {
+        history.push(report);
+        if let (Some(patience), Some(cost)) = (
+            config.patience,
+            history
+                .last()
+                .and_then(|r| r.validation.as_ref())
+                .map(|v| v.cost),
+        ) {
+            if best
+                .as_ref()
+                .is_none_or(|(best_cost, ..)| cost < *best_cost)
+            {
+                best = Some((cost, epoch, net.clone()));
+            } else if epoch - best.as_ref().map_or(0, |b| b.1) >= patience {
+                stopped_early = epoch < config.epochs;
+                break 'epochs;
+            }
+        }
+        if flow.is_break() || interrupted {
             break;
         }
     }
-    Ok(reports)
+    let best_epoch = best.map(|(_, epoch, best_net)| {
+        *net = best_net;
+        epoch
+    });
+    Ok(Training {
+        history,
+        best_epoch,
+        stopped_early,
+        validation_size: validation.as_ref().map_or(0, Dataset::len),
+    })
+}
+
+/// The regularisation term of the objective: `(λ/2n) Σ w² + (λ₁/n) Σ |w|` over all weights.
+pub fn penalty<T: Scalar>(net: &Network<T>, l2: f64, l1: f64, n: usize) -> f64 {
+    if l2 == 0.0 && l1 == 0.0 {
+        return 0.0;
+    }
+    let (mut squares, mut absolutes) = (0.0, 0.0);
+    for l in 1..=net.last() {
+        for w in net.w(l).as_slice() {
+            let w = w.to_f64().unwrap_or(f64::NAN);
+            squares += w * w;
+            absolutes += w.abs();
+        }
+    }
+    l2 / (2.0 * n as f64) * squares + l1 / n as f64 * absolutes
+}
+
+/// `∂/∂w` of the penalty added to the weight gradients: `(λ/n) w + (λ₁/n) sign(w)`.
+fn add_penalty_gradients<T: Scalar>(
+    net: &Network<T>,
+    grads: &mut Gradients<T>,
+    l2_over_n: T,
+    l1_over_n: T,
+) {
+    if l2_over_n == T::zero() && l1_over_n == T::zero() {
+        return;
+    }
+    for l in 1..=net.last() {
+        for (g, &w) in grads.nabla_w[l]
+            .as_mut_slice()
+            .iter_mut()
+            .zip(net.w(l).as_slice())
+        {
+            let sign = if w > T::zero() {
+                T::one()
+            } else if w < T::zero() {
+                -T::one()
+            } else {
+                T::zero()
+            };
+            *g = *g + l2_over_n * w + l1_over_n * sign;
+        }
+    }
+}
+
+/// Rescales all gradients together so that their Euclidean norm is at most `max_norm`.
+fn clip_to_norm<T: Scalar>(grads: &mut Gradients<T>, max_norm: T) {
+    let squares: T = grads
+        .nabla_w
+        .iter()
+        .flat_map(|m| m.as_slice())
+        .chain(grads.nabla_b.iter().flatten())
+        .map(|&g| g * g)
+        .sum();
+    let norm = squares.sqrt();
+    if norm > max_norm {
+        let scale = max_norm / norm;
+        grads
+            .nabla_w
+            .iter_mut()
+            .flat_map(|m| m.as_mut_slice().iter_mut())
+            .for_each(|g| *g = *g * scale);
+        grads
+            .nabla_b
+            .iter_mut()
+            .flatten()
+            .for_each(|g| *g = *g * scale);
+    }
+}
+
+/// Splits off a validation set of about `fraction` of the examples: per class for
+/// classification (so each class keeps its share), at random for regression.
+///
+/// # Errors
+/// [`Error::InvalidConfig`] naming `--validation` when either part would be empty.
+pub fn split_validation<T: Scalar>(
+    data: &Dataset<T>,
+    fraction: f64,
+    seed: u64,
+) -> Result<(Dataset<T>, Dataset<T>)> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    rng.set_stream(3);
+    let mut groups: Vec<Vec<usize>> = match &data.labels {
+        Some(labels) => {
+            let classes = data.outputs().max(1);
+            let mut groups = vec![Vec::new(); classes];
+            for (i, &c) in labels.iter().enumerate() {
+                groups[c.min(classes - 1)].push(i);
+            }
+            groups
+        }
+        None => vec![(0..data.len()).collect()],
+    };
+    let (mut keep, mut held) = (Vec::new(), Vec::new());
+    for group in groups.iter_mut() {
+        group.shuffle(&mut rng);
+        let k = (fraction * group.len() as f64).round() as usize;
+        held.extend_from_slice(&group[..k]);
+        keep.extend_from_slice(&group[k..]);
+    }
+    if held.is_empty() || keep.is_empty() {
+        return Err(Error::config(
+            "--validation",
+            format!(
+                "{fraction} of {} examples leaves an empty training or validation set",
+                data.len()
+            ),
+        ));
+    }
+    keep.sort_unstable();
+    held.sort_unstable();
+    Ok((data.select(&keep), data.select(&held)))
 }

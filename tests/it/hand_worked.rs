@@ -127,7 +127,7 @@ fn one_gradient_descent_step_of_the_running_example_lowers_the_cost() {
     let mut pass = Pass::new(net.sizes(), 1);
     let mut grads = Gradients::zeros(net.sizes());
     let before = net.backprop(&x, &y, &mut pass, &mut grads).unwrap();
-    nabla::Sgd { eta: 0.5 }.step(&mut net, &grads);
+    nabla::Sgd.step(&mut net, &grads, 0.5);
     // GD: w_11^[2] ← 0.40 − 0.5·0.082167 = 0.358916  (Mazur's w5+)
     assert_close(
         net.w(2)[(0, 0)],
@@ -136,4 +136,13 @@ fn one_gradient_descent_step_of_the_running_example_lowers_the_cost() {
     );
     let after = net.mean_cost(&x, &y).unwrap();
     assert!(after < before, "{after} < {before}");
+}
+
+#[test]
+fn the_library_running_example_used_by_explain_demo_is_this_one() {
+    let (net, x, y) = running_example();
+    let (lib_net, lib_x, lib_y) = nabla::explain::running_example();
+    assert_eq!(lib_net, net);
+    assert_eq!(lib_x, x.row(0));
+    assert_eq!(lib_y, y.row(0));
 }

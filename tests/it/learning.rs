@@ -81,7 +81,8 @@ fn nielsen_784_30_10_reaches_90_percent_on_the_embedded_mnist_test_set_in_3_epoc
     let reports = nabla::train(&mut net, &train, Some(&test), &config, |_| {
         ControlFlow::Continue(())
     })
-    .unwrap();
+    .unwrap()
+    .history;
     let accuracy = reports
         .last()
         .unwrap()

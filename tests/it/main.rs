@@ -12,3 +12,7 @@ mod util;
 mod cli;
 // Bad input: exit code 2, one error line naming the file, line, column or flag; no output.
 mod bad_input;
+// Simplex noise: r^2 = 1/2, continuity, geometry, range, gradients, errors.
+mod noise;
+// `nabla explain` (the demo against the hand-worked numbers, JSON against `nabla grad`) and the pictures.
+mod explain;

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use nabla::model_file::Task;
-use nabla::{Activation, Cost, Init};
+use nabla::{Activation, Cost, Init, OptimizerKind, Schedule};
 
 /// Build, train and explain fully-connected neural networks with backpropagation.
 ///
@@ -37,6 +37,19 @@ pub enum Command {
     Predict(PredictArgs),
     /// The gradient of C (mean cost over the given rows) for every weight and bias.
     Grad(GradArgs),
+    /// N-dimensional simplex noise (kernel radius r^2 = 1/2): values at given points, a PNG
+    /// of a 2-D slice, or a smooth regression data set.
+    Noise(NoiseArgs),
+    /// Walk one example through the network, equation by equation (FF, BP1-BP4), with a
+    /// check of the gradients against central differences.
+    ///
+    /// Prints a^[0] = x, every z^[l] and a^[l], the cost c_x, e^[L] (BP1), each e^[l] (BP2),
+    /// dc/db^[l] (BP3) and dc/dw_jk^[l] (BP4). With --demo, uses the tutorial's running
+    /// example (a [2,2,2] sigmoid network with fixed weights) to follow with pencil and paper.
+    Explain(ExplainArgs),
+    /// Draw the network: neurons in columns, one line per weight w_jk^[l], blue for w > 0,
+    /// red for w < 0, wider for larger |w|. SVG or PNG by the name given to --out.
+    Diagram(DiagramArgs),
 }
 
 /// Floating-point precision of the computation.
@@ -46,6 +59,55 @@ pub enum Precision {
     F32,
     /// 64-bit floats (for exact checks).
     F64,
+}
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("noise_output").required(true).args(["points", "image", "dataset"])))]
+pub struct NoiseArgs {
+    /// Number of dimensions N (1 to 64).
+    #[arg(long)]
+    pub dims: usize,
+    /// Seed of the gradient table and permutation.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Read points from this CSV file (a header row, then N coordinate columns) and print
+    /// them with a `value` column.
+    #[arg(long)]
+    pub points: Option<PathBuf>,
+    /// Write a grayscale PNG of a 2-D slice (x0 across, x1 down; -1 black, +1 white).
+    #[arg(long)]
+    pub image: Option<PathBuf>,
+    /// Write a regression data set (columns x0..x{N-1}, value) of --samples random points.
+    #[arg(long)]
+    pub dataset: Option<PathBuf>,
+    /// Image width and height in pixels.
+    #[arg(long, default_value_t = 512)]
+    pub size: usize,
+    /// The image spans [0, scale) in x0 and x1; the data set samples [0, scale)^N.
+    #[arg(long, default_value_t = 8.0)]
+    pub scale: f64,
+    /// Fractal sum of this many octaves (1 = plain noise).
+    #[arg(long, default_value_t = 1)]
+    pub octaves: u32,
+    /// Frequency factor between octaves.
+    #[arg(long, default_value_t = 2.0)]
+    pub lacunarity: f64,
+    /// Amplitude factor between octaves.
+    #[arg(long, default_value_t = 0.5)]
+    pub gain: f64,
+    /// For N > 2, the fixed coordinates x2, x3, ... of the image slice (default 0).
+    #[arg(long, value_delimiter = ',', allow_negative_numbers = true)]
+    pub at: Vec<f64>,
+    /// Number of points in the data set.
+    #[arg(long, default_value_t = 10000)]
+    pub samples: usize,
+    /// Seed of the data set's random points (default: --seed); use another one for a test
+    /// set of the same field.
+    #[arg(long)]
+    pub sample_seed: Option<u64>,
+    /// Write the --points output here instead of stdout.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -81,6 +143,7 @@ pub struct InitArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(args_override_self = true)]
 pub struct TrainArgs {
     /// Training data: a CSV file with a header row, or an IDX images file
     /// (*-images-idx3-ubyte[.gz], labels read from the matching labels file).
@@ -131,9 +194,99 @@ pub struct TrainArgs {
     /// Initialisation: nielsen (w ~ N(0,1/n_in), b ~ N(0,1)), xavier or he.
     #[arg(long, value_parser = parse_init)]
     pub init: Option<Init>,
-    /// Gradient descent with momentum mu (PyTorch's form: v <- mu v + g, w <- w - eta v).
+    /// Optimizer (defaults as PyTorch's torch.optim): sgd; momentum (mu 0.9, no dampening);
+    /// rmsprop (lr 0.01, alpha 0.99, eps 1e-8); adam (lr 0.001, betas 0.9/0.999, eps 1e-8);
+    /// adamw (adam + weight decay 0.01); rprop (iRPROP-, lr 0.01 = initial step, etas 0.5/1.2,
+    /// steps 1e-6..50; full batch); lbfgs (lr 1, history 100, no line search; full batch).
+    #[arg(long, value_parser = parse_optimizer)]
+    pub optimizer: Option<OptimizerKind>,
+    /// Momentum mu for --optimizer momentum (v <- mu v + g, w <- w - eta v); given alone it
+    /// selects the momentum optimizer.
     #[arg(long, value_parser = parse_momentum, allow_negative_numbers = true)]
     pub momentum: Option<f64>,
+    /// Nesterov momentum (w <- w - eta (g + mu v)).
+    #[arg(long)]
+    pub nesterov: bool,
+    /// Adam/AdamW beta1 (0.9).
+    #[arg(long, value_parser = parse_unit)]
+    pub beta1: Option<f64>,
+    /// Adam/AdamW beta2 (0.999).
+    #[arg(long, value_parser = parse_unit)]
+    pub beta2: Option<f64>,
+    /// Epsilon of rmsprop/adam/adamw (1e-8).
+    #[arg(long, value_parser = parse_positive)]
+    pub eps: Option<f64>,
+    /// RMSprop smoothing alpha (0.99).
+    #[arg(long, value_parser = parse_unit)]
+    pub alpha: Option<f64>,
+    /// AdamW decoupled weight decay (0.01): w <- w - eta wd w before each step.
+    #[arg(long, value_parser = parse_non_negative)]
+    pub weight_decay: Option<f64>,
+    /// L-BFGS history size (100).
+    #[arg(long, value_parser = parse_size)]
+    pub history: Option<usize>,
+    /// Learning-rate schedule: constant; step (x gamma every --step-size epochs; 10, 0.1);
+    /// exponential (x gamma each epoch; 0.95); cosine (to --eta-min after --warmup epochs);
+    /// invscaling (eta0 / t^power_t, t = examples seen; scikit-learn's); plateau (x factor
+    /// after --plateau-patience epochs without improvement; scikit-learn's adaptive: 0.2, 2).
+    #[arg(long, value_parser = parse_schedule)]
+    pub schedule: Option<Schedule>,
+    /// Decay factor gamma of the step and exponential schedules.
+    #[arg(long, value_parser = parse_positive)]
+    pub gamma: Option<f64>,
+    /// Epochs between decays of the step schedule.
+    #[arg(long, value_parser = parse_size)]
+    pub step_size: Option<usize>,
+    /// Warm-up epochs of the cosine schedule (linear from eta0/warmup to eta0).
+    #[arg(long)]
+    pub warmup: Option<usize>,
+    /// Final learning rate of the cosine schedule (0).
+    #[arg(long, value_parser = parse_non_negative)]
+    pub eta_min: Option<f64>,
+    /// Exponent of the invscaling schedule (0.5).
+    #[arg(long, value_parser = parse_non_negative)]
+    pub power_t: Option<f64>,
+    /// Factor of the plateau schedule (0.2).
+    #[arg(long, value_parser = parse_unit)]
+    pub factor: Option<f64>,
+    /// Epochs without improvement before the plateau schedule cuts eta (2).
+    #[arg(long, value_parser = parse_size)]
+    pub plateau_patience: Option<usize>,
+    /// L2 regularisation lambda as in Nielsen's network2: adds (lambda/2n) sum w^2 to C.
+    #[arg(long, value_parser = parse_non_negative)]
+    pub l2: Option<f64>,
+    /// L1 regularisation lambda: adds (lambda/n) sum |w| to C.
+    #[arg(long, value_parser = parse_non_negative)]
+    pub l1: Option<f64>,
+    /// Inverted dropout on the hidden layers with this probability (off at evaluation).
+    #[arg(long, value_parser = parse_probability)]
+    pub dropout: Option<f64>,
+    /// Rescale the gradient when its Euclidean norm exceeds this (max-norm clipping).
+    #[arg(long, value_parser = parse_positive)]
+    pub clip_norm: Option<f64>,
+    /// Hold out this fraction of the training data (stratified) as a validation set.
+    #[arg(long, value_parser = parse_probability)]
+    pub validation: Option<f64>,
+    /// Early stopping: stop after this many epochs without a lower validation cost and
+    /// restore the best weights (needs --validation).
+    #[arg(long, value_parser = parse_size)]
+    pub patience: Option<usize>,
+    /// Read flags from a TOML file (keys are the flag names without "--", e.g. lr = 0.5,
+    /// hidden = [64, 32], no-shuffle = true); flags on the command line override it.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// A named configuration: nielsen-ch1 ([784,30,10] sigmoid, quadratic, eta 3.0,
+    /// mini-batch 10, 30 epochs) or nielsen-ch3 ([784,100,10] sigmoid, cross-entropy,
+    /// eta 0.5, mini-batch 10, 30 epochs, L2 with Nielsen's decay 1 - eta*5.0/50000 per step,
+    /// i.e. lambda 0.8 for our 8000 images); --config and flags override it.
+    #[arg(long, value_parser = ["nielsen-ch1", "nielsen-ch3"])]
+    pub preset: Option<String>,
+    /// Plot train/test cost and accuracy per epoch to this file (.svg or .png).
+    #[arg(long)]
+    pub plot: Option<PathBuf>,
+    /// Write one JSON line per epoch to this file.
+    #[arg(long)]
+    pub log: Option<PathBuf>,
     /// Precision of the computation and of the saved model.
     #[arg(long, value_enum)]
     pub precision: Option<Precision>,
@@ -210,6 +363,59 @@ pub struct GradArgs {
     pub json: bool,
 }
 
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// The model file.
+    #[arg(long, required_unless_present = "demo", conflicts_with = "demo")]
+    pub model: Option<PathBuf>,
+    /// Data (CSV or IDX) holding the example.
+    #[arg(long, required_unless_present = "demo", conflicts_with = "demo")]
+    pub data: Option<PathBuf>,
+    /// The example to explain: its row in --data, counting from 1 (the first row after the
+    /// CSV header, or the first image).
+    #[arg(long, default_value_t = 1, value_parser = parse_size, conflicts_with = "demo")]
+    pub row: usize,
+    /// Target column(s) (default: those the model was trained with, else the last column).
+    #[arg(long, value_delimiter = ',', conflicts_with = "demo")]
+    pub target: Option<Vec<String>>,
+    /// Use the tutorial's running example instead of a model: x = (0.05, 0.10),
+    /// y = (0.01, 0.99), W^[1] = [[0.15,0.20],[0.25,0.30]], b^[1] = (0.35,0.35),
+    /// W^[2] = [[0.40,0.45],[0.50,0.55]], b^[2] = (0.60,0.60), sigmoid, quadratic cost.
+    #[arg(long)]
+    pub demo: bool,
+    /// Output: text, markdown, or json (one object with every quantity, its layer and name).
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: ExplainFormat,
+    /// Print every entry of large layers instead of a summary (shape, min/max/mean, the
+    /// largest entries).
+    #[arg(long)]
+    pub full: bool,
+}
+
+/// How `nabla explain` prints.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ExplainFormat {
+    /// Plain text, one block per equation.
+    Text,
+    /// Markdown: a heading per stage, values in code blocks.
+    Markdown,
+    /// One JSON object with every quantity (for notebooks and tests).
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct DiagramArgs {
+    /// The model file.
+    #[arg(long, required_unless_present = "demo", conflicts_with = "demo")]
+    pub model: Option<PathBuf>,
+    /// Draw the tutorial's running example (see `nabla explain --demo`).
+    #[arg(long)]
+    pub demo: bool,
+    /// The picture to write (atomically): name.svg or name.png.
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
 fn parse_size(s: &str) -> Result<usize, String> {
     match s.trim().parse::<usize>() {
         Ok(0) => Err("must be at least 1".into()),
@@ -232,6 +438,38 @@ fn parse_momentum(s: &str) -> Result<f64, String> {
         Ok(_) => Err("must be in [0, 1)".into()),
         Err(_) => Err(format!("'{s}' is not a number")),
     }
+}
+
+fn parse_non_negative(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
+        Ok(_) => Err("must be a number >= 0".into()),
+        Err(_) => Err(format!("'{s}' is not a number")),
+    }
+}
+
+fn parse_unit(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(v) if v > 0.0 && v < 1.0 => Ok(v),
+        Ok(_) => Err("must be strictly between 0 and 1".into()),
+        Err(_) => Err(format!("'{s}' is not a number")),
+    }
+}
+
+fn parse_probability(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(v) if (0.0..1.0).contains(&v) => Ok(v),
+        Ok(_) => Err("must be in [0, 1)".into()),
+        Err(_) => Err(format!("'{s}' is not a number")),
+    }
+}
+
+fn parse_optimizer(s: &str) -> Result<OptimizerKind, String> {
+    s.parse().map_err(|e: nabla::Error| strip_field(e))
+}
+
+fn parse_schedule(s: &str) -> Result<Schedule, String> {
+    s.parse().map_err(|e: nabla::Error| strip_field(e))
 }
 
 fn parse_activation(s: &str) -> Result<Activation, String> {

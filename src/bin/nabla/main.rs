@@ -3,6 +3,7 @@
 
 mod cli;
 mod commands;
+mod config_file;
 mod output;
 
 use std::process::ExitCode;
@@ -10,7 +11,16 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
-    let cli = cli::Cli::parse();
+    // `train --preset NAME` and `train --config FILE` become flags placed before the user's
+    // own, so that the command line overrides the file, which overrides the preset.
+    let argv = match config_file::expand(std::env::args_os().collect()) {
+        Ok(argv) => argv,
+        Err(err) => {
+            eprintln!("nabla: error: {err:#}");
+            return ExitCode::from(2);
+        }
+    };
+    let cli = cli::Cli::parse_from(argv);
     match commands::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {

@@ -1,8 +1,11 @@
 //! One file per subcommand, each `run(args) -> anyhow::Result<()>`.
 
+mod diagram;
 mod eval;
+mod explain;
 mod grad;
 mod init;
+mod noise;
 mod predict;
 mod train;
 
@@ -22,6 +25,9 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Eval(args) => eval::run(&args),
         Command::Predict(args) => predict::run(&args),
         Command::Grad(args) => grad::run(&args),
+        Command::Noise(args) => noise::run(&args),
+        Command::Explain(args) => explain::run(&args),
+        Command::Diagram(args) => diagram::run(&args),
     }
 }
 

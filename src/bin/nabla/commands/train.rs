@@ -10,7 +10,7 @@ use nabla::data::source::{default_scaling, embedded_name, read_for_model, read_t
 use nabla::model_file::{Model, Task};
 use nabla::{
     Activation, Architecture, Cost, Dataset, EpochReport, Init, Network, OptimizerKind, Scalar,
-    TrainConfig, TrainEvent,
+    Schedule, TrainConfig, TrainEvent,
 };
 use serde_json::json;
 
@@ -36,7 +36,8 @@ struct Prepared<T> {
     train: Dataset<T>,
     test: Option<Dataset<T>>,
     data_name: PathBuf,
-    learning_rate: f64,
+    /// The learning rate of plain SGD for this kind of data, when --lr is not given.
+    learning_rate: Option<f64>,
     /// Set when the task was guessed from the target column (told to the user once all checks pass).
     task_inferred: bool,
 }
@@ -54,17 +55,7 @@ fn run_in<T: Scalar>(args: &TrainArgs) -> anyhow::Result<()> {
         learning_rate,
         task_inferred,
     } = prepared;
-    let config = TrainConfig {
-        epochs: args.epochs,
-        batch_size: args.batch_size,
-        learning_rate,
-        seed: args.seed,
-        shuffle: !args.no_shuffle,
-        optimizer: args
-            .momentum
-            .map_or(OptimizerKind::Sgd, |mu| OptimizerKind::Momentum { mu }),
-        evaluate_train: true,
-    };
+    let config = config_from_args(args, learning_rate)?;
     config.validate()?;
     // Fail on an unwritable --out before spending time on training.
     if let Some(out) = &args.out {
@@ -89,7 +80,7 @@ fn run_in<T: Scalar>(args: &TrainArgs) -> anyhow::Result<()> {
             data_name.display(),
             train.len(),
             test.as_ref().map_or(String::new(), |t| format!(", {} test", t.len())),
-            learning_rate,
+            config.learning_rate,
             args.batch_size,
             args.epochs
         ));
@@ -97,7 +88,14 @@ fn run_in<T: Scalar>(args: &TrainArgs) -> anyhow::Result<()> {
     let batches = train.len().div_ceil(args.batch_size.min(train.len()));
     let bar = output::progress_bar(batches as u64, args.json || args.quiet);
     let mut printing_error: Option<std::io::Error> = None;
-    let reports = nabla::train(
+    let log = match &args.log {
+        Some(path) => Some(std::io::BufWriter::new(
+            std::fs::File::create(path)
+                .with_context(|| format!("cannot create --log file {}", path.display()))?,
+        )),
+        None => None,
+    };
+    let training = nabla::train(
         &mut model.network,
         &train,
         test.as_ref(),
@@ -129,6 +127,26 @@ fn run_in<T: Scalar>(args: &TrainArgs) -> anyhow::Result<()> {
     if let Some(e) = printing_error {
         return Err(e.into());
     }
+    if let Some(mut log) = log {
+        use std::io::Write;
+        log.flush()?;
+    }
+    let reports = &training.history;
+    if !args.json {
+        if let Some(best) = training.best_epoch {
+            output::note(format!(
+                "early stopping: restored the weights of epoch {best} (lowest validation cost){}",
+                if training.stopped_early {
+                    ""
+                } else {
+                    "; ran all epochs"
+                }
+            ));
+        }
+    }
+    if let Some(plot) = &args.plot {
+        write_plot(reports, model.task, plot)?;
+    }
 
     model.extra.insert(
         "training".into(),
@@ -151,6 +169,10 @@ fn run_in<T: Scalar>(args: &TrainArgs) -> anyhow::Result<()> {
             "train_seconds": reports.iter().map(|r| r.seconds).sum::<f64>(),
             "epoch_seconds": reports.iter().map(|r| r.seconds).collect::<Vec<_>>(),
             "history": reports,
+            "best_epoch": training.best_epoch,
+            "stopped_early": training.stopped_early,
+            "validation_cost": reports.iter().find(|r| Some(r.epoch) == training.best_epoch.or(reports.last().map(|r| r.epoch))).and_then(|r| r.validation.as_ref()).map(|v| v.cost),
+            "test_macro_f1": test_eval.and_then(|t| t.macro_f1),
             "task": model.task,
             "precision": T::NAME,
             "layers": model.network.sizes(),
@@ -176,6 +198,15 @@ fn epoch_line(report: &EpochReport, epochs: usize, task: Task) -> String {
     let mut line = format!("epoch {:>width$}/{epochs}", report.epoch);
     if let Some(c) = report.train_cost {
         line += &format!("  train cost {c:.5}");
+        if report.regularization > 0.0 {
+            line += &format!(" (+{:.5} reg.)", report.regularization);
+        }
+    }
+    if let Some(v) = &report.validation {
+        line += &format!("  val cost {:.5}", v.cost);
+        if let Some(a) = v.accuracy {
+            line += &format!("  val accuracy {}", output::percent(a));
+        }
     }
     if let Some(t) = &report.test {
         line += &format!("  test cost {:.5}", t.cost);
@@ -255,7 +286,7 @@ fn new_model<T: Scalar>(args: &TrainArgs) -> anyhow::Result<Prepared<T>> {
         train: train.cast(),
         test,
         data_name: data_path.clone(),
-        learning_rate: args.lr.unwrap_or(default_lr),
+        learning_rate: Some(default_lr),
         task_inferred,
     })
 }
@@ -297,7 +328,7 @@ fn nielsen_mnist<T: Scalar>(args: &TrainArgs) -> anyhow::Result<Prepared<T>> {
         train,
         test: Some(test),
         data_name: embedded_name(),
-        learning_rate: args.lr.unwrap_or(3.0),
+        learning_rate: Some(3.0),
         task_inferred: false,
     })
 }
@@ -376,8 +407,120 @@ fn continue_from<T: Scalar>(
         train,
         test,
         data_name,
-        learning_rate: args.lr.unwrap_or(default_lr),
+        learning_rate: Some(default_lr),
         task_inferred: false,
+    })
+}
+
+fn write_plot(_reports: &[EpochReport], _task: Task, path: &std::path::Path) -> anyhow::Result<()> {
+    bail!(
+        "cannot write {}: --plot is not available in this build yet",
+        path.display()
+    )
+}
+
+/// The library's training configuration from the flags (after --preset and --config have
+/// been expanded into flags).
+fn config_from_args(args: &TrainArgs, mode_default_lr: Option<f64>) -> anyhow::Result<TrainConfig> {
+    let mut optimizer = match (args.optimizer, args.momentum) {
+        (Some(o), _) => o,
+        (None, Some(_)) => "momentum".parse()?,
+        (None, None) => OptimizerKind::Sgd,
+    };
+    match &mut optimizer {
+        OptimizerKind::Momentum { mu, nesterov } => {
+            *mu = args.momentum.unwrap_or(*mu);
+            *nesterov = args.nesterov;
+        }
+        OptimizerKind::RmsProp { alpha, eps } => {
+            *alpha = args.alpha.unwrap_or(*alpha);
+            *eps = args.eps.unwrap_or(*eps);
+        }
+        OptimizerKind::Adam { beta1, beta2, eps } => {
+            *beta1 = args.beta1.unwrap_or(*beta1);
+            *beta2 = args.beta2.unwrap_or(*beta2);
+            *eps = args.eps.unwrap_or(*eps);
+        }
+        OptimizerKind::AdamW {
+            beta1,
+            beta2,
+            eps,
+            weight_decay,
+        } => {
+            *beta1 = args.beta1.unwrap_or(*beta1);
+            *beta2 = args.beta2.unwrap_or(*beta2);
+            *eps = args.eps.unwrap_or(*eps);
+            *weight_decay = args.weight_decay.unwrap_or(*weight_decay);
+        }
+        OptimizerKind::Lbfgs { history } => *history = args.history.unwrap_or(*history),
+        OptimizerKind::Sgd | OptimizerKind::Rprop => {}
+    }
+    let given = |flag: &str, present: bool| {
+        if present {
+            bail!("invalid {flag}: does not apply to --optimizer {optimizer}")
+        }
+        Ok(())
+    };
+    if !matches!(optimizer, OptimizerKind::Momentum { .. }) {
+        given("--momentum", args.momentum.is_some())?;
+        given("--nesterov", args.nesterov)?;
+    }
+    if !matches!(
+        optimizer,
+        OptimizerKind::Adam { .. } | OptimizerKind::AdamW { .. }
+    ) {
+        given("--beta1", args.beta1.is_some())?;
+        given("--beta2", args.beta2.is_some())?;
+    }
+    if !matches!(optimizer, OptimizerKind::AdamW { .. }) {
+        given("--weight-decay", args.weight_decay.is_some())?;
+    }
+    if !matches!(optimizer, OptimizerKind::RmsProp { .. }) {
+        given("--alpha", args.alpha.is_some())?;
+    }
+    if !matches!(optimizer, OptimizerKind::Lbfgs { .. }) {
+        given("--history", args.history.is_some())?;
+    }
+    let mut schedule = args.schedule.unwrap_or_default();
+    match &mut schedule {
+        Schedule::Step { step, gamma } => {
+            *step = args.step_size.unwrap_or(*step);
+            *gamma = args.gamma.unwrap_or(*gamma);
+        }
+        Schedule::Exponential { gamma } => *gamma = args.gamma.unwrap_or(*gamma),
+        Schedule::Cosine { warmup, eta_min } => {
+            *warmup = args.warmup.unwrap_or(*warmup);
+            *eta_min = args.eta_min.unwrap_or(*eta_min);
+        }
+        Schedule::InvScaling { power } => *power = args.power_t.unwrap_or(*power),
+        Schedule::Plateau {
+            factor, patience, ..
+        } => {
+            *factor = args.factor.unwrap_or(*factor);
+            *patience = args.plateau_patience.unwrap_or(*patience);
+        }
+        Schedule::Constant => {}
+    }
+    let learning_rate = args
+        .lr
+        .or(optimizer.default_learning_rate())
+        .or(mode_default_lr)
+        .unwrap_or(0.5);
+    Ok(TrainConfig {
+        epochs: args.epochs,
+        batch_size: args.batch_size,
+        learning_rate,
+        seed: args.seed,
+        shuffle: !args.no_shuffle,
+        optimizer,
+        schedule,
+        l2: args.l2.unwrap_or(0.0),
+        l1: args.l1.unwrap_or(0.0),
+        dropout: args.dropout.unwrap_or(0.0),
+        clip_norm: args.clip_norm,
+        validation: args.validation.unwrap_or(0.0),
+        patience: args.patience,
+        evaluate_train: true,
     })
 }
 

@@ -1,0 +1,168 @@
+//! `nabla train --config run.toml` and `--preset NAME`: both are turned into ordinary
+//! flags, inserted right after `train`, so that every setting has one parser (clap's), one
+//! set of checks, and one precedence rule: flags > config file > preset (clap keeps the last
+//! occurrence of a flag).
+
+use std::ffi::OsString;
+use std::path::Path;
+
+use anyhow::{bail, Context};
+use clap::CommandFactory;
+
+use crate::cli::Cli;
+
+/// The flags of each preset.
+///
+/// nielsen-ch3 is network2.py's run with Nielsen's weight decay: his λ = 5.0 was for
+/// n = 50,000 training images, and what reaches the weights is the factor `1 − ηλ/n` per
+/// step, so on our 8,000 images the same decay is λ = 5.0 · 8000/50000 = 0.8.
+pub fn preset(name: &str) -> Option<&'static [&'static str]> {
+    match name {
+        "nielsen-ch1" => Some(&[
+            "--layers",
+            "784,30,10",
+            "--activation",
+            "sigmoid",
+            "--output",
+            "sigmoid",
+            "--cost",
+            "quadratic",
+            "--init",
+            "nielsen",
+            "--optimizer",
+            "sgd",
+            "--lr",
+            "3.0",
+            "--batch-size",
+            "10",
+            "--epochs",
+            "30",
+        ]),
+        "nielsen-ch3" => Some(&[
+            "--layers",
+            "784,100,10",
+            "--activation",
+            "sigmoid",
+            "--output",
+            "sigmoid",
+            "--cost",
+            "cross-entropy",
+            "--init",
+            "nielsen",
+            "--optimizer",
+            "sgd",
+            "--lr",
+            "0.5",
+            "--l2",
+            "0.8",
+            "--batch-size",
+            "10",
+            "--epochs",
+            "30",
+        ]),
+        _ => None,
+    }
+}
+
+/// Expands `--preset` and `--config` of a `train` command line into flags.
+pub fn expand(argv: Vec<OsString>) -> anyhow::Result<Vec<OsString>> {
+    let strings: Vec<Option<&str>> = argv.iter().map(|a| a.to_str()).collect();
+    let Some(train_at) = strings.iter().position(|a| *a == Some("train")) else {
+        return Ok(argv);
+    };
+    let value_of = |flag: &str| -> Option<String> {
+        let mut found = None;
+        for (i, a) in strings.iter().enumerate().skip(train_at + 1) {
+            match a {
+                Some(a) if *a == flag => {
+                    found = strings.get(i + 1).copied().flatten().map(str::to_string)
+                }
+                Some(a) if a.starts_with(&format!("{flag}=")) => {
+                    found = Some(a[flag.len() + 1..].to_string())
+                }
+                _ => {}
+            }
+        }
+        found
+    };
+    let mut inserted: Vec<String> = Vec::new();
+    let mut config_preset = None;
+    let config_tokens = match value_of("--config") {
+        Some(path) => {
+            let (tokens, p) = read_config(Path::new(&path))?;
+            config_preset = p;
+            tokens
+        }
+        None => Vec::new(),
+    };
+    if let Some(name) = value_of("--preset").or(config_preset) {
+        match preset(&name) {
+            Some(flags) => inserted.extend(flags.iter().map(|s| s.to_string())),
+            None => bail!(
+                "invalid --preset: unknown preset '{name}' (expected nielsen-ch1 or nielsen-ch3)"
+            ),
+        }
+    }
+    inserted.extend(config_tokens);
+    let mut out = argv[..=train_at].to_vec();
+    out.extend(inserted.into_iter().map(OsString::from));
+    out.extend(argv[train_at + 1..].iter().cloned());
+    Ok(out)
+}
+
+/// The flags a TOML file stands for, and the preset it names (if any).
+fn read_config(path: &Path) -> anyhow::Result<(Vec<String>, Option<String>)> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read --config file {}", path.display()))?;
+    let table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
+        let line = e
+            .span()
+            .map(|s| text[..s.start].lines().count().max(1))
+            .unwrap_or(1);
+        anyhow::anyhow!("{}:{line}: {}", path.display(), e.message())
+    })?;
+    let known: Vec<String> = Cli::command()
+        .find_subcommand("train")
+        .expect("train is a subcommand")
+        .get_arguments()
+        .filter_map(|a| a.get_long().map(str::to_string))
+        .collect();
+    let mut tokens = Vec::new();
+    let mut preset = None;
+    for (key, value) in &table {
+        let line = text
+            .lines()
+            .position(|l| l.trim_start().starts_with(key.as_str()))
+            .map_or(1, |i| i + 1);
+        let flag = key.replace('_', "-");
+        if flag == "preset" {
+            preset = value.as_str().map(str::to_string);
+            continue;
+        }
+        if flag == "config" || !known.contains(&flag) {
+            bail!("{}:{line}: unknown key '{key}' (keys are the flags of `nabla train`, e.g. lr, hidden, batch-size)", path.display());
+        }
+        let text_of = |v: &toml::Value| -> anyhow::Result<String> {
+            Ok(match v {
+                toml::Value::String(s) => s.clone(),
+                toml::Value::Integer(i) => i.to_string(),
+                toml::Value::Float(f) => f.to_string(),
+                _ => bail!(
+                    "{}:{line}: key '{key}': expected a string, number or list",
+                    path.display()
+                ),
+            })
+        };
+        match value {
+            toml::Value::Boolean(true) => tokens.push(format!("--{flag}")),
+            toml::Value::Boolean(false) => {}
+            toml::Value::Array(items) => {
+                let parts: Vec<String> =
+                    items.iter().map(text_of).collect::<anyhow::Result<_>>()?;
+                tokens.push(format!("--{flag}={}", parts.join(",")));
+            }
+            other => tokens.push(format!("--{flag}={}", text_of(other)?)),
+        }
+    }
+    Ok((tokens, preset))
+}
