@@ -167,8 +167,8 @@ fn the_demo_network_is_the_running_example_and_its_explanation_is_backprop() {
     let (net, x, y) = nabla::explain::running_example();
     let ex = nabla::explain::explain(&net, &x, &y).unwrap();
     let (xm, ym) = (
-        nabla::Matrix::from_rows(&[x.clone()]).unwrap(),
-        nabla::Matrix::from_rows(&[y.clone()]).unwrap(),
+        nabla::Matrix::from_vec(1, 2, x.clone()).unwrap(),
+        nabla::Matrix::from_vec(1, 2, y.clone()).unwrap(),
     );
     let mut pass = Pass::new(net.sizes(), 1);
     let mut grads = Gradients::zeros(net.sizes());
