@@ -22,6 +22,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::error::{Error, Result};
 use crate::matrix::Scalar;
+use crate::metrics::Evaluation;
 use crate::model_file::Task;
 use crate::network::Network;
 use crate::train::EpochReport;
@@ -140,9 +141,23 @@ where
 
 const TRAIN_COLOUR: RGBColor = RGBColor(31, 119, 180);
 const TEST_COLOUR: RGBColor = RGBColor(255, 127, 14);
+const VALIDATION_COLOUR: RGBColor = RGBColor(44, 160, 44);
 
-/// Plots the training history: train and test cost C per epoch on the left; test accuracy
-/// (classification) or test RMSE (regression) on the right. SVG or PNG by `path`'s
+/// `"test cost"`, `"validation accuracy"`, …: legend names are `&'static str` in plotters'
+/// series, and there are only these few.
+fn series_name(set: &str, metric: &str) -> &'static str {
+    match (set, metric) {
+        ("validation", "cost") => "validation cost",
+        ("validation", "accuracy") => "validation accuracy",
+        ("validation", _) => "validation RMSE",
+        (_, "cost") => "test cost",
+        (_, "accuracy") => "test accuracy",
+        _ => "test RMSE",
+    }
+}
+
+/// Plots the training history: train, validation and test cost C per epoch on the left;
+/// validation and test accuracy (classification) or RMSE (regression) on the right. SVG or PNG by `path`'s
 /// extension ([`CURVES_SIZE`] pixels), written atomically.
 ///
 /// # Errors
@@ -202,25 +217,36 @@ impl Curves {
         if !train.is_empty() {
             cost.push(("train cost", TRAIN_COLOUR, train));
         }
-        let test = points(&|r| r.test.as_ref().map(|t| t.cost));
-        if !test.is_empty() {
-            cost.push(("test cost", TEST_COLOUR, test));
+        // Validation (held out of the training data) and test curves, where there are any.
+        type Of = fn(&EpochReport) -> Option<&Evaluation>;
+        let sets: [(&str, RGBColor, Of); 2] = [
+            ("validation", VALIDATION_COLOUR, |r| r.validation.as_ref()),
+            ("test", TEST_COLOUR, |r| r.test.as_ref()),
+        ];
+        let mut right_series = Vec::new();
+        for (set, colour, of) in sets {
+            let c = points(&|r| of(r).map(|t| t.cost));
+            if !c.is_empty() {
+                cost.push((series_name(set, "cost"), colour, c));
+            }
+            let (metric, values) = match task {
+                Task::Classification => (
+                    "accuracy",
+                    points(&|r| of(r).and_then(|t| t.accuracy).map(|a| 100.0 * a)),
+                ),
+                Task::Regression => ("RMSE", points(&|r| of(r).and_then(|t| t.rmse))),
+            };
+            if !values.is_empty() {
+                right_series.push((series_name(set, metric), colour, values));
+            }
         }
-        let right = match task {
-            Task::Classification => {
-                let acc = points(&|r| r.test.as_ref().and_then(|t| t.accuracy).map(|a| 100.0 * a));
-                (!acc.is_empty()).then(|| {
-                    (
-                        "test accuracy (%)",
-                        vec![("test accuracy", TEST_COLOUR, acc)],
-                    )
-                })
-            }
-            Task::Regression => {
-                let rmse = points(&|r| r.test.as_ref().and_then(|t| t.rmse));
-                (!rmse.is_empty()).then(|| ("test RMSE", vec![("test RMSE", TEST_COLOUR, rmse)]))
-            }
-        };
+        let right = (!right_series.is_empty()).then(|| {
+            let label = match task {
+                Task::Classification => "accuracy (%)",
+                Task::Regression => "RMSE",
+            };
+            (label, right_series)
+        });
         let first = history.iter().map(|r| r.epoch).min().unwrap_or(1) as f64;
         let last = history.iter().map(|r| r.epoch).max().unwrap_or(1) as f64;
         // One epoch still needs a width to draw.

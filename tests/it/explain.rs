@@ -505,6 +505,11 @@ fn png_size(path: &Path) -> (u32, u32) {
 
 /// A synthetic history of `n` epochs: cost falling, accuracy rising (or RMSE falling).
 fn history(n: usize, task: Task) -> Vec<EpochReport> {
+    history_with(n, task, false)
+}
+
+/// [`history`], with a validation evaluation per epoch when `validation`.
+fn history_with(n: usize, task: Task, validation: bool) -> Vec<EpochReport> {
     let reports: Vec<serde_json::Value> = (1..=n)
         .map(|epoch| {
             let t = epoch as f64;
@@ -515,7 +520,8 @@ fn history(n: usize, task: Task) -> Vec<EpochReport> {
             // Every field any version of EpochReport has; serde ignores the ones it lacks.
             serde_json::json!({
                 "epoch": epoch, "learning_rate": 0.5, "train_cost": 0.5 / t, "regularization": 0.0,
-                "validation": null, "test": test, "seconds": 0.01,
+                "validation": if validation { test.clone() } else { serde_json::Value::Null },
+                "test": test, "seconds": 0.01,
             })
         })
         .collect();
@@ -594,4 +600,22 @@ fn training_curves_reject_other_extensions_and_empty_histories() {
     let err = nabla::plot::training_curves(&[], Task::Classification, &dir.path().join("c.svg"))
         .unwrap_err();
     assert!(err.to_string().contains("empty"), "{err}");
+}
+
+#[test]
+fn training_curves_show_validation_curves_when_there_are_any() {
+    let svg = nabla::plot::training_curves_svg(
+        &history_with(8, Task::Classification, true),
+        Task::Classification,
+    )
+    .unwrap();
+    let doc = roxmltree::Document::parse(&svg).expect("well-formed XML");
+    let full_curves = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("polyline"))
+        .filter(|n| n.attribute("points").unwrap().split_whitespace().count() == 8)
+        .count();
+    // train, validation and test cost; validation and test accuracy
+    assert_eq!(full_curves, 5);
+    assert!(svg.contains("validation cost") && svg.contains("validation accuracy"));
 }
