@@ -475,7 +475,7 @@ fn check_largest(
         });
         probe.w_mut(l)[(wj, wk)] = w0;
         checks.push(check(
-            format!("dc/dw_{}{}^[{l}]", wj + 1, wk + 1),
+            format!("dc/dw_{}^[{l}]", subscript(wj, wk)),
             l,
             wj,
             Some(wk),
@@ -699,24 +699,15 @@ fn summary(value: &Value, name: &str, top: usize) -> String {
             .total_cmp(&entries[a].abs())
             .then(a.cmp(&b))
     });
-    let (symbol, layer) = match name.find("^[") {
-        Some(i) => (&name[..i], &name[i..]),
-        None => (name, ""),
-    };
-    let symbol = match symbol {
-        "W" => "w",
-        "dc/dW" => "dc/dw",
-        other => other,
-    };
     let largest: Vec<String> = order
         .iter()
         .take(top)
         .map(|&i| {
             let index = match value {
-                Value::Matrix(_) => format!("{},{}", i / cols + 1, i % cols + 1),
+                Value::Matrix(_) => subscript(i / cols, i % cols),
                 _ => format!("{}", i + 1),
             };
-            format!("{symbol}_{index}{layer} = {}", number(entries[i]))
+            format!("{} = {}", entry_name(name, &index), number(entries[i]))
         })
         .collect();
     format!(
@@ -726,6 +717,42 @@ fn summary(value: &Value, name: &str, top: usize) -> String {
         number(mean),
         largest.join(", ")
     )
+}
+
+/// The 1-based subscript `jk` of entry (j, k) (0-based), as the tutorial writes `w_12`; with
+/// a comma (`w_3,12`) when an index has two digits or more.
+fn subscript(j: usize, k: usize) -> String {
+    if j < 9 && k < 9 {
+        format!("{}{}", j + 1, k + 1)
+    } else {
+        format!("{},{}", j + 1, k + 1)
+    }
+}
+
+/// The name of one entry of a quantity: `z^[1]` → `z_5^[1]`, `W^[1]` → `w_2,3^[1]`,
+/// `g'(z^[1])` → `g'(z_5^[1])`, anything else → `((W^[2])^T e^[2])_5`.
+fn entry_name(name: &str, index: &str) -> String {
+    let simple = |symbol: &str, layer: &str| {
+        let symbol = match symbol {
+            "W" => "w",
+            "dc/dW" => "dc/dw",
+            other => other,
+        };
+        format!("{symbol}_{index}{layer}")
+    };
+    if let Some(inner) = name.strip_prefix("g'(").and_then(|n| n.strip_suffix(')')) {
+        return format!("g'({})", entry_name(inner, index));
+    }
+    match name.find("^[") {
+        Some(i)
+            if !name[..i].contains(['(', ' '])
+                && name[i..].find(']') == Some(name.len() - i - 1) =>
+        {
+            simple(&name[..i], &name[i..])
+        }
+        None => simple(name, ""),
+        _ => format!("({name})_{index}"),
+    }
 }
 
 fn join(values: &[f64]) -> String {
@@ -851,7 +878,11 @@ mod tests {
         );
         let m = Value::Matrix(vec![vec![0.0; 5], vec![0.0, 0.0, 7.0, 0.0, 0.0]]);
         assert!(summary(&m, "dc/dW^[2]", 1).contains("2 x 5"));
-        assert!(summary(&m, "dc/dW^[2]", 1).contains("dc/dw_2,3^[2] = 7.000000000"));
+        assert!(summary(&m, "dc/dW^[2]", 1).contains("dc/dw_23^[2] = 7.000000000"));
+        assert_eq!(entry_name("(W^[2])^T e^[2]", "5"), "((W^[2])^T e^[2])_5");
+        assert_eq!(entry_name("g'(z^[1])", "5"), "g'(z_5^[1])");
+        assert_eq!(entry_name("W^[1]", &subscript(20, 443)), "w_21,444^[1]");
+        assert_eq!(entry_name("c_x", "1"), "c_x_1");
     }
 
     #[test]
