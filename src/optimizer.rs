@@ -45,7 +45,7 @@ pub fn for_each_tensor<T: Scalar>(
 }
 
 /// Per-tensor state buffers, created zeroed on first use.
-fn state<'a, T: Scalar>(buffers: &'a mut Vec<Vec<T>>, i: usize, len: usize) -> &'a mut [T] {
+fn state<T: Scalar>(buffers: &mut Vec<Vec<T>>, i: usize, len: usize) -> &mut [T] {
     if buffers.len() <= i {
         buffers.resize(i + 1, Vec::new());
     }
@@ -274,6 +274,8 @@ impl<T: Scalar> Optimizer<T> for Rprop<T> {
 /// L-BFGS without line search (PyTorch's default `line_search_fn=None`), one iteration per
 /// step: the direction `−H g` comes from the two-loop recursion over the last `history`
 /// pairs `s = Δw`, `y = Δg`; the first step is scaled by `min(1, 1/‖g‖₁)` as in PyTorch.
+/// Unlike PyTorch, a step never moves the parameters farther than [`LBFGS_MAX_STEP`]
+/// (Euclidean norm): without a line search that cap is what keeps η = 1 from diverging.
 #[derive(Clone, Debug)]
 pub struct Lbfgs<T> {
     /// How many (s, y) pairs to keep (100).
@@ -294,6 +296,9 @@ impl<T: Scalar> Lbfgs<T> {
         }
     }
 }
+
+/// The longest step L-BFGS takes (Euclidean norm over all parameters).
+pub const LBFGS_MAX_STEP: f64 = 1.0;
 
 fn dot<T: Scalar>(a: &[T], b: &[T]) -> T {
     a.iter().zip(b).map(|(&a, &b)| a * b).sum()
@@ -345,8 +350,15 @@ impl<T: Scalar> Optimizer<T> for Lbfgs<T> {
                 .zip(s)
                 .for_each(|(q, &s)| *q = *q + s * (alpha - beta));
         }
-        // w ← w − η H g; remember s = Δw and g for the next pair.
-        let step: Vec<T> = q.iter().map(|&d| -eta * d).collect();
+        // w ← w − η H g, with the step's length capped at `MAX_STEP` (a trust radius: with no
+        // line search, a poor early curvature estimate otherwise throws the weights far off);
+        // remember s = Δw and g for the next pair.
+        let mut step: Vec<T> = q.iter().map(|&d| -eta * d).collect();
+        let length = dot(&step, &step).sqrt();
+        let max_step = T::c(LBFGS_MAX_STEP);
+        if length > max_step {
+            step.iter_mut().for_each(|s| *s = *s * max_step / length);
+        }
         let mut offset = 0;
         for layer in net.layers_mut() {
             for p in layer.w.as_mut_slice().iter_mut().chain(layer.b.iter_mut()) {

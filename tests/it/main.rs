@@ -16,3 +16,5 @@ mod bad_input;
 mod noise;
 // `nabla explain` (the demo against the hand-worked numbers, JSON against `nabla grad`) and the pictures.
 mod explain;
+// Training well: regularisation, schedules, early stopping, optimizers, configs, presets, parity.
+mod train_well;

@@ -687,7 +687,7 @@ fn jump_across_facet_at_foot_of_height() {
                 .map(|t| 0.98 * foot[t] + 0.02 * centroid[t])
                 .collect();
             let d2 = dist2(&q, &v[k]);
-            assert!(d2 >= 0.5 - 1e-12 && d2 < 0.6, "N={n}: |d|^2 = {d2}");
+            assert!((0.5 - 1e-12..0.6).contains(&d2), "N={n}: |d|^2 = {d2}");
             let eps = 1e-9;
             let mut inside = q.clone(); // x_a > x_b: simplex containing v_k
             inside[a] += eps;

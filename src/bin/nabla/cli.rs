@@ -30,7 +30,7 @@ pub enum Command {
     ///
     /// With no --data, trains Nielsen's [784,30,10] sigmoid network with the quadratic cost
     /// (eta 3.0, mini-batch 10, 30 epochs) on the embedded MNIST subset (8000 train, 2000 test).
-    Train(TrainArgs),
+    Train(Box<TrainArgs>),
     /// Evaluate a model on a data set: cost, accuracy and confusion matrix, or RMSE/MAE/R^2.
     Eval(EvalArgs),
     /// Predict: one CSV row per input row.
