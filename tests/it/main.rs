@@ -18,3 +18,5 @@ mod noise;
 mod explain;
 // Training well: regularisation, schedules, early stopping, optimizers, configs, presets, parity.
 mod train_well;
+// `nabla noise`: points, PNG slices, learnable data sets, errors.
+mod noise_cli;
