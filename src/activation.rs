@@ -6,7 +6,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::matrix::{Matrix, Scalar};
+use crate::matrix::{vectorized, Matrix, Scalar};
 
 /// The activation function g, applied element-wise (softmax: row-wise).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -106,20 +106,55 @@ impl Activation {
                 softmax_row(z.row(i), a.row_mut(i));
             }
         } else {
-            // One tight loop per activation (the match hoisted out) so that each vectorises.
-            let (a, z) = (a.as_mut_slice(), z.as_slice());
-            match self {
-                Self::Sigmoid => a.iter_mut().zip(z).for_each(|(a, &z)| *a = sigmoid(z)),
-                Self::Tanh => a.iter_mut().zip(z).for_each(|(a, &z)| *a = z.tanh()),
-                Self::Relu => a
-                    .iter_mut()
-                    .zip(z)
-                    .for_each(|(a, &z)| *a = z.max(T::zero())),
-                Self::LeakyRelu | Self::Identity => {
-                    a.iter_mut().zip(z).for_each(|(a, &z)| *a = self.g(z))
+            let g = self;
+            vectorized(#[inline(always)] || g.apply_slice(z.as_slice(), a.as_mut_slice()));
+        }
+    }
+
+    /// FF for one layer after its product: `z ← z + 1 bᵀ` (the bias of each neuron added
+    /// to every example's row), then `a = g(z)`, in one pass over z.
+    pub(crate) fn add_bias_and_apply<T: Scalar>(
+        self,
+        b: &[T],
+        z: &mut Matrix<T>,
+        a: &mut Matrix<T>,
+    ) {
+        debug_assert_eq!(z.shape(), a.shape());
+        debug_assert_eq!(z.cols(), b.len());
+        let g = self;
+        vectorized(#[inline(always)] || {
+            for i in 0..z.rows() {
+                let (z, a) = (z.row_mut(i), a.row_mut(i));
+                z.iter_mut().zip(b).for_each(|(z, &b)| *z = *z + b);
+                if g == Self::Softmax {
+                    softmax_row(z, a);
+                } else {
+                    g.apply_slice(z, a);
                 }
-                Self::Softmax => unreachable!("handled above"),
             }
+        });
+    }
+
+    /// `a = g(z)` element-wise: one tight loop per activation (the match hoisted out) so
+    /// that each vectorises.
+    #[inline(always)]
+    fn apply_slice<T: Scalar>(self, z: &[T], a: &mut [T]) {
+        match self {
+            Self::Sigmoid => a.iter_mut().zip(z).for_each(|(a, &z)| *a = sigmoid(z)),
+            Self::Tanh => a.iter_mut().zip(z).for_each(|(a, &z)| *a = z.tanh()),
+            Self::Relu => a
+                .iter_mut()
+                .zip(z)
+                .for_each(|(a, &z)| *a = z.max(T::zero())),
+            Self::LeakyRelu => a.iter_mut().zip(z).for_each(|(a, &z)| {
+                *a = if z > T::zero() {
+                    z
+                } else {
+                    T::c(LEAKY_SLOPE) * z
+                }
+            }),
+            Self::Identity => a.copy_from_slice(z),
+            Self::Softmax => unreachable!("softmax is applied row by row"),
         }
     }
 
@@ -135,8 +170,10 @@ impl Activation {
             return;
         }
         let (e, z, a) = (e.as_mut_slice(), z.as_slice(), a.as_slice());
-        match self {
-            // g' = a (1 − a), one tight loop so that it vectorises
+        let g = self;
+        // One tight loop per activation so that each vectorises.
+        vectorized(#[inline(always)] || match g {
+            // g' = a (1 − a)
             Self::Sigmoid => e
                 .iter_mut()
                 .zip(a)
@@ -145,12 +182,18 @@ impl Activation {
                 .iter_mut()
                 .zip(a)
                 .for_each(|(e, &a)| *e = *e * (T::one() - a * a)),
+            // g' = 1 for z > 0, else 0: a select, not a multiply by 0 (which would turn
+            // an infinite e into NaN where the neuron is off).
+            Self::Relu => e
+                .iter_mut()
+                .zip(z)
+                .for_each(|(e, &z)| *e = if z > T::zero() { *e } else { *e * T::zero() }),
             _ => e
                 .iter_mut()
                 .zip(z)
                 .zip(a)
-                .for_each(|((e, &z), &a)| *e = *e * self.g_prime_from(z, a)),
-        }
+                .for_each(|((e, &z), &a)| *e = *e * g.g_prime_from(z, a)),
+        });
     }
 
     /// The command-line and model-file name.
@@ -169,7 +212,7 @@ impl Activation {
 /// `1 / (1 + e^(−z))`, written so that it never overflows. Beyond |z| = 80 the result is
 /// within 2e-35 of 0 or 1; clamping there keeps `exp` out of the subnormal range, where
 /// each call costs a slow microcode assist (measured: it made sigmoid layers 5× slower).
-#[inline]
+#[inline(always)]
 fn sigmoid<T: Scalar>(z: T) -> T {
     let limit = T::c(80.0);
     let z = z.max(-limit).min(limit);
@@ -178,11 +221,12 @@ fn sigmoid<T: Scalar>(z: T) -> T {
 
 /// `a_j = e^(z_j − max z) / Σ_k e^(z_k − max z)`: shifting by the max changes nothing
 /// mathematically and keeps `exp` from overflowing.
+#[inline(always)]
 fn softmax_row<T: Scalar>(z: &[T], a: &mut [T]) {
     let max = z.iter().copied().fold(T::neg_infinity(), T::max);
     let mut sum = T::zero();
     for (a, &z) in a.iter_mut().zip(z) {
-        *a = (z - max).exp();
+        *a = (z - max).exp_fast();
         sum = sum + *a;
     }
     for a in a.iter_mut() {

@@ -7,7 +7,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 use crate::activation::Activation;
-use crate::matrix::{Matrix, Scalar};
+use crate::matrix::{vectorized, Matrix, Scalar};
 
 /// The cost function `c_x` of one example x with target y.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -138,6 +138,17 @@ impl Cost {
                     }
                 }
             }
+            // BP1 in one pass for sigmoid outputs (Nielsen's network): e = (a − y) ⊙ a (1 − a)
+            (Self::Quadratic, Activation::Sigmoid) => vectorized(#[inline(always)] || {
+                for ((e, &a), &y) in e
+                    .as_mut_slice()
+                    .iter_mut()
+                    .zip(a.as_slice())
+                    .zip(y.as_slice())
+                {
+                    *e = (a - y) * a * (T::one() - a);
+                }
+            }),
             (Self::Quadratic, _) => {
                 for ((e, &a), &y) in e
                     .as_mut_slice()

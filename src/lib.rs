@@ -35,6 +35,7 @@
 
 pub mod activation;
 pub mod atomic;
+pub mod augment;
 pub mod cost;
 pub mod data;
 pub mod error;

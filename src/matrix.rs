@@ -8,6 +8,7 @@
 //! Transposes are strided views: [`Matrix::t`] never copies.
 
 use std::fmt::{Debug, Display};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use faer::{Accum, MatMut, MatRef as FaerRef, Par};
 
@@ -128,6 +129,17 @@ pub fn exp_f32(x: f32) -> f32 {
                 + r * (1.0 / 6.0 + r * (1.0 / 24.0 + r * (1.0 / 120.0 + r * (1.0 / 720.0))))));
     let scale = f32::from_bits(((n as i32 + 127) as u32) << 23);
     p * scale
+}
+
+/// Runs `f` compiled for the widest vector instructions of this CPU (AVX-512 or AVX2+FMA on
+/// x86-64, detected once at run time by pulp, faer's SIMD layer), so that the plain
+/// element-wise loops written inside `f` vectorise to 256 or 512 bits instead of the
+/// 128-bit SSE2 of a portable build. The loops stay ordinary Rust: lanes hold independent
+/// elements, sums keep their order and nothing is fused into a multiply-add, so the results
+/// are bit for bit those of the scalar loop.
+#[inline(always)]
+pub(crate) fn vectorized<R>(f: impl FnOnce() -> R) -> R {
+    pulp::Arch::new().dispatch(f)
 }
 
 /// A dense row-major matrix: entry (i, j) is `data[i * cols + j]`.
@@ -304,10 +316,20 @@ impl<T: Scalar> Matrix<T> {
     /// The first non-finite entry as `(row, column, value)`, if any.
     pub fn find_non_finite(&self) -> Option<(usize, usize, T)> {
         let cols = self.cols.max(1);
-        self.data
+        // Blocks checked without an early exit vectorise; only a bad block is searched.
+        const BLOCK: usize = 256;
+        let bad_block = vectorized(#[inline(always)] || {
+            self.data.chunks(BLOCK).position(|block| {
+                !block
+                    .iter()
+                    .fold(true, |finite, v| finite & (v.abs() <= T::max_value()))
+            })
+        })?;
+        let start = bad_block * BLOCK;
+        self.data[start..]
             .iter()
             .position(|v| !v.is_finite())
-            .map(|i| (i / cols, i % cols, self.data[i]))
+            .map(|i| ((start + i) / cols, (start + i) % cols, self.data[start + i]))
     }
 }
 
@@ -375,13 +397,77 @@ pub fn gemm<'a, 'b, T: Scalar>(
         return;
     }
     let dst = MatMut::from_row_major_slice_mut(&mut c.data, rows, cols);
-    T::faer_matmul(
-        dst,
-        accumulate == Accumulate::Add,
-        a.faer(),
-        b.faer(),
-        alpha,
-    );
+    let add = accumulate == Accumulate::Add;
+    let threads = threads();
+    if threads > 1 && rows * cols * a.cols >= PARALLEL_MIN_MNK {
+        gemm_split(dst, add, a.faer(), b.faer(), alpha, threads);
+    } else {
+        T::faer_matmul(dst, add, a.faer(), b.faer(), alpha);
+    }
+}
+
+/// The number of threads [`gemm`] may use (1 by default). See [`set_threads`].
+static THREADS: AtomicUsize = AtomicUsize::new(1);
+
+/// Products with `M·N·K` below this run on one thread whatever [`threads`] says: below
+/// it, starting a second thread costs more than it saves (../shared/research/gemm.md,
+/// "faer gated"; BENCHMARKS.md, `threads`).
+pub const PARALLEL_MIN_MNK: usize = 1 << 22;
+
+/// Lets [`gemm`] split products of at least [`PARALLEL_MIN_MNK`] multiply-adds over `n`
+/// threads (0 or 1: one thread, the default). Process-wide, like a BLAS thread count.
+///
+/// The split is fixed (the output's rows or columns cut into `n` equal blocks, each
+/// computed exactly as the whole product would compute it) and nothing is reduced across
+/// threads, so every entry of C gets the same bits at any thread count: threads change
+/// speed, never results (tested).
+pub fn set_threads(n: usize) {
+    THREADS.store(n.max(1), Ordering::Relaxed);
+}
+
+/// The thread count set by [`set_threads`].
+pub fn threads() -> usize {
+    THREADS.load(Ordering::Relaxed)
+}
+
+/// `dst ← (dst +) α lhs rhs` with dst cut into `threads` blocks along its longer side,
+/// one scoped thread per block (the calling thread takes the last). Each block is an
+/// ordinary product of a slice of lhs (or rhs) with the other factor whole, so the sum
+/// over k for every entry runs in the same order as without the split.
+fn gemm_split<T: Scalar>(
+    dst: MatMut<'_, T>,
+    add: bool,
+    lhs: FaerRef<'_, T>,
+    rhs: FaerRef<'_, T>,
+    alpha: T,
+    threads: usize,
+) {
+    let by_rows = dst.nrows() >= dst.ncols();
+    let len = if by_rows { dst.nrows() } else { dst.ncols() };
+    let threads = threads.min(len);
+    // Blocks of whole multiples of 16 rows/columns (a register tile) where possible.
+    let step = len.div_ceil(threads).next_multiple_of(16).min(len);
+    std::thread::scope(|scope| {
+        let (mut dst, mut lhs, mut rhs) = (dst, lhs, rhs);
+        loop {
+            let remaining = if by_rows { dst.nrows() } else { dst.ncols() };
+            if remaining <= step {
+                T::faer_matmul(dst, add, lhs, rhs, alpha);
+                break;
+            }
+            if by_rows {
+                let (head, tail) = dst.split_at_row_mut(step);
+                let (lhs_head, lhs_tail) = lhs.split_at_row(step);
+                scope.spawn(move || T::faer_matmul(head, add, lhs_head, rhs, alpha));
+                (dst, lhs) = (tail, lhs_tail);
+            } else {
+                let (head, tail) = dst.split_at_col_mut(step);
+                let (rhs_head, rhs_tail) = rhs.split_at_col(step);
+                scope.spawn(move || T::faer_matmul(head, add, lhs, rhs_head, alpha));
+                (dst, rhs) = (tail, rhs_tail);
+            }
+        }
+    });
 }
 
 #[cold]
@@ -452,6 +538,64 @@ mod tests {
             x += 0.001_37;
         }
         assert!(worst <= 3.0, "worst relative error {worst} epsilon");
+    }
+
+    fn threads_change_no_bits<T: Scalar>() {
+        let fill = |r: usize, c: usize, s: usize| {
+            let data = (0..r * c)
+                .map(|i| T::c(((i * 2_654_435_761 + s) % 1000) as f64 / 500.0 - 1.0))
+                .collect();
+            Matrix::from_vec(r, c, data).unwrap()
+        };
+        // (m, k, n) above PARALLEL_MIN_MNK: split by rows (m ≥ n), by columns (n > m),
+        // with a ragged last block, and in the three layouts of FF, BP4 and BP2.
+        for &(m, k, n) in &[(256, 784, 1024), (10, 1024, 1030), (300, 200, 100)] {
+            assert!(m * k * n >= PARALLEL_MIN_MNK);
+            let a = fill(m, k, 1);
+            let w = fill(n, k, 2);
+            let e = fill(m, n, 3);
+            for add in [false, true] {
+                let acc = if add { Accumulate::Add } else { Accumulate::Replace };
+                let run = |threads: usize| {
+                    set_threads(threads);
+                    let mut z = fill(m, n, 4);
+                    gemm(&mut z, acc, &a, w.t(), T::c(0.5));
+                    let mut dw = fill(n, k, 5);
+                    gemm(&mut dw, acc, e.t(), &a, T::c(0.25));
+                    let mut da = fill(m, k, 6);
+                    gemm(&mut da, acc, &e, &w, T::one());
+                    set_threads(1);
+                    (z, dw, da)
+                };
+                let one = run(1);
+                for threads in [2, 3] {
+                    assert!(run(threads) == one, "{m}x{k}x{n} at {threads} threads");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn threads_change_no_bits_f32() {
+        threads_change_no_bits::<f32>();
+    }
+
+    #[test]
+    fn threads_change_no_bits_f64() {
+        threads_change_no_bits::<f64>();
+    }
+
+    #[test]
+    fn find_non_finite_finds_the_first_bad_entry() {
+        let mut m = Matrix::<f32>::zeros(700, 3);
+        assert_eq!(m.find_non_finite(), None);
+        m[(600, 2)] = f32::INFINITY;
+        m[(650, 0)] = f32::NAN;
+        assert_eq!(m.find_non_finite(), Some((600, 2, f32::INFINITY)));
+        m[(0, 1)] = f32::NEG_INFINITY;
+        assert_eq!(m.find_non_finite(), Some((0, 1, f32::NEG_INFINITY)));
+        m[(0, 1)] = f32::MAX;
+        assert_eq!(m.find_non_finite(), Some((600, 2, f32::INFINITY)));
     }
 
     #[test]

@@ -19,7 +19,7 @@ use crate::activation::Activation;
 use crate::cost::Cost;
 use crate::error::{Error, Result};
 use crate::init::Init;
-use crate::matrix::{gemm, Accumulate, Matrix, Scalar};
+use crate::matrix::{gemm, vectorized, Accumulate, Matrix, Scalar};
 
 /// What a network is, without its numbers: layer sizes, activations and cost.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -111,11 +111,10 @@ pub struct Layer<T = f32> {
 impl<T: Scalar> Layer<T> {
     /// FF for one layer: `Z = A_prev Wᵀ + 1 bᵀ`, `A = g(Z)`, one example per row.
     fn forward(&self, a_prev: &Matrix<T>, z: &mut Matrix<T>, a: &mut Matrix<T>) {
-        for i in 0..z.rows() {
-            z.row_mut(i).copy_from_slice(&self.b);
-        }
-        gemm(z, Accumulate::Add, a_prev, self.w.t(), T::one());
-        self.g.apply(z, a);
+        // FF: z^[l] = W^[l] a^[l-1] + b^[l]; with one example per row, Z = A_prev Wᵀ + 1 bᵀ
+        gemm(z, Accumulate::Replace, a_prev, self.w.t(), T::one());
+        // + 1 bᵀ and a^[l] = g(z^[l]) in one pass over Z
+        self.g.add_bias_and_apply(&self.b, z, a);
     }
 }
 
@@ -696,13 +695,15 @@ impl<T: Scalar> Network<T> {
             let e = &pass.e[l];
             // BP3: ∂C/∂b_j^[l] = mean over the batch of e_j^[l]
             let nabla_b = &mut grads.nabla_b[l];
-            nabla_b.fill(T::zero());
-            for i in 0..e.rows() {
-                for (nb, &e) in nabla_b.iter_mut().zip(e.row(i)) {
-                    *nb = *nb + e;
+            vectorized(#[inline(always)] || {
+                nabla_b.fill(T::zero());
+                for i in 0..e.rows() {
+                    for (nb, &e) in nabla_b.iter_mut().zip(e.row(i)) {
+                        *nb = *nb + e;
+                    }
                 }
-            }
-            nabla_b.iter_mut().for_each(|nb| *nb = *nb * inv_m);
+                nabla_b.iter_mut().for_each(|nb| *nb = *nb * inv_m);
+            });
             // BP4: ∂C/∂w_jk^[l] = mean over the batch of a_k^[l-1] e_j^[l]; batched, (E^[l])ᵀ A^[l-1] / m
             gemm(
                 &mut grads.nabla_w[l],

@@ -55,6 +55,8 @@ pub struct TrainConfig {
     pub validation: f64,
     /// Stop after this many epochs without a better validation cost, and restore the best weights.
     pub patience: Option<usize>,
+    /// Move each training image by a random number of pixels each time it is drawn.
+    pub augment_shift: Option<crate::augment::Shift>,
     /// Compute the cost over the whole training set after each epoch (not timed).
     pub evaluate_train: bool,
 }
@@ -76,6 +78,7 @@ impl Default for TrainConfig {
             clip_norm: None,
             validation: 0.0,
             patience: None,
+            augment_shift: None,
             evaluate_train: true,
         }
     }
@@ -258,12 +261,18 @@ pub fn train_with<T: Scalar>(
         config.batch_size.min(n)
     };
     let batches = n.div_ceil(m);
-    // Separate streams: shuffling (1), dropout (2), validation split (3); stream 0 of the
+    // Separate streams: shuffling (1), dropout (2), validation split (3), augmentation (4); stream 0 of the
     // same seed draws the initial weights in `Init::draw`.
     let mut shuffle_rng = ChaCha8Rng::seed_from_u64(config.seed);
     shuffle_rng.set_stream(1);
     let mut dropout_rng = ChaCha8Rng::seed_from_u64(config.seed);
     dropout_rng.set_stream(2);
+    let mut augment_rng = ChaCha8Rng::seed_from_u64(config.seed);
+    augment_rng.set_stream(4);
+    let mut augment_scratch = Vec::new();
+    if let Some(shift) = &config.augment_shift {
+        shift.validate(train.features())?;
+    }
     let mut order: Vec<usize> = (0..n).collect();
     // Allocated once; the loop below allocates nothing.
     let mut pass = Pass::new(net.sizes(), m);
@@ -289,6 +298,9 @@ pub fn train_with<T: Scalar>(
             y_batch.set_rows(indices.len());
             gather_rows_into(&train.x, indices, &mut pass.a[0]);
             gather_rows_into(&train.y, indices, &mut y_batch);
+            if let Some(shift) = &config.augment_shift {
+                shift.apply(&mut pass.a[0], &mut augment_scratch, &mut augment_rng);
+            }
             if dropout > T::zero() {
                 net.forward_pass_dropout(&mut pass, dropout, &mut dropout_rng);
                 net.backward_pass_dropout(&y_batch, &mut pass, &mut grads);

@@ -113,6 +113,16 @@ pub fn load<T: Scalar>(images_path: &Path) -> Result<Dataset<T>> {
     dataset_from_bytes(&images, images_path, &labels, &labels_path)
 }
 
+/// `(rows, cols)` of the images in an IDX images file.
+///
+/// # Errors
+/// As [`load`].
+pub fn image_shape(images_path: &Path) -> Result<(usize, usize)> {
+    let images = std::fs::read(images_path).map_err(|e| Error::io(images_path, e))?;
+    let (_, rows, cols, _) = parse_images(&images, images_path)?;
+    Ok((rows, cols))
+}
+
 /// The labels file that belongs to an images file: `images-idx3` → `labels-idx1` in the name.
 ///
 /// # Errors

@@ -27,6 +27,8 @@ pub struct TrainingData {
     pub targets: Option<Vec<String>>,
     /// Whether the file was IDX (pixels already in [0, 1]).
     pub is_idx: bool,
+    /// `(height, width)` of IDX images.
+    pub image_shape: Option<(usize, usize)>,
 }
 
 /// Reads a training file. For CSV, `targets` names the target columns (default: the last
@@ -57,6 +59,7 @@ pub fn read_training(
             features: None,
             targets: None,
             is_idx: true,
+            image_shape: Some(idx::image_shape(path)?),
         });
     }
     let table = Table::read(path)?;
@@ -119,6 +122,7 @@ pub fn read_training(
                 features: Some(features),
                 targets: Some(target_names),
                 is_idx: false,
+                image_shape: None,
             })
         }
         Task::Regression => {
@@ -132,6 +136,7 @@ pub fn read_training(
                 features: Some(features),
                 targets: Some(target_names),
                 is_idx: false,
+                image_shape: None,
             })
         }
     }

@@ -553,3 +553,11 @@ fn the_nielsen_presets_reach_94_and_96_percent_on_the_embedded_mnist_subset() {
         assert!(accuracy >= floor, "{preset}: {accuracy} < {floor}");
     }
 }
+
+#[test]
+#[cfg_attr(debug_assertions, ignore = "MNIST runs in release mode: cargo test --release")]
+fn the_best_mnist_preset_reaches_97_5_percent() {
+    let out = nabla().args(["train", "--preset", "mnist-best", "--json"]).assert().success();
+    let accuracy = json_of(&out)["test_accuracy"].as_f64().unwrap();
+    assert!(accuracy >= 0.975, "mnist-best: {accuracy}");
+}

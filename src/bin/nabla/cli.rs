@@ -50,6 +50,30 @@ pub enum Command {
     /// Draw the network: neurons in columns, one line per weight w_jk^[l], blue for w > 0,
     /// red for w < 0, wider for larger |w|. SVG or PNG by the name given to --out.
     Diagram(DiagramArgs),
+    /// Time the peer workloads W1-W4 (../shared/bench): W1 [784,30,10] sigmoid, W2
+    /// [784,256,128,10] and W3 [784,1024,1024,10] ReLU/softmax training, W4 W2's inference.
+    ///
+    /// Each training workload runs one warm-up epoch, then --epochs timed epochs (training
+    /// pass only); the table shows their median. W4: median of 11 passes at batch 2000, and
+    /// the mean batch-1 latency over the 2000 test images (median of 3 passes).
+    Bench(BenchArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// Comma-separated workloads to run.
+    #[arg(long, default_value = "W1,W2,W3,W4")]
+    pub workloads: String,
+    /// Timed epochs per training workload (after one warm-up epoch).
+    #[arg(long, default_value_t = 5)]
+    pub epochs: usize,
+    /// Threads for the large matrix products (M*N*K >= 2^22); default: NABLA_THREADS, else 1.
+    /// Results are the same bits at any thread count.
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Print JSON (for scripts/compare.sh) instead of a table.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Floating-point precision of the computation.
@@ -278,9 +302,15 @@ pub struct TrainArgs {
     /// A named configuration: nielsen-ch1 ([784,30,10] sigmoid, quadratic, eta 3.0,
     /// mini-batch 10, 30 epochs) or nielsen-ch3 ([784,100,10] sigmoid, cross-entropy,
     /// eta 0.5, mini-batch 10, 30 epochs, L2 with Nielsen's decay 1 - eta*5.0/50000 per step,
-    /// i.e. lambda 0.8 for our 8000 images); --config and flags override it.
-    #[arg(long, value_parser = ["nielsen-ch1", "nielsen-ch3"])]
+    /// i.e. lambda 0.8 for our 8000 images) or mnist-best ([784,800,10] ReLU, softmax,
+    /// momentum 0.9, eta 0.1 cosine, mini-batch 64, dropout 0.5, L2 2, images shifted by up
+    /// to 2 pixels, 60 epochs); --config and flags override it.
+    #[arg(long, value_parser = ["nielsen-ch1", "nielsen-ch3", "mnist-best"])]
     pub preset: Option<String>,
+    /// Data augmentation for IDX/MNIST images: move each training image by up to this many
+    /// pixels (random, per draw) in each direction.
+    #[arg(long, value_parser = parse_size)]
+    pub augment_shift: Option<usize>,
     /// Plot train/test cost and accuracy per epoch to this file (.svg or .png).
     #[arg(long)]
     pub plot: Option<PathBuf>,

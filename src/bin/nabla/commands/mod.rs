@@ -1,5 +1,6 @@
 //! One file per subcommand, each `run(args) -> anyhow::Result<()>`.
 
+mod bench;
 mod diagram;
 mod eval;
 mod explain;
@@ -19,7 +20,15 @@ use crate::cli::{Cli, Command, Precision};
 
 /// Dispatches to the subcommand.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
+    // NABLA_THREADS: threads for the large matrix products (see nabla::matrix::set_threads).
+    if let Some(n) = std::env::var("NABLA_THREADS")
+        .ok()
+        .and_then(|v| v.trim().parse::<usize>().ok())
+    {
+        nabla::matrix::set_threads(n);
+    }
     match cli.command {
+        Command::Bench(args) => bench::run(&args),
         Command::Init(args) => init::run(&args),
         Command::Train(args) => train::run(&args),
         Command::Eval(args) => eval::run(&args),

@@ -40,6 +40,8 @@ struct Prepared<T> {
     learning_rate: Option<f64>,
     /// Set when the task was guessed from the target column (told to the user once all checks pass).
     task_inferred: bool,
+    /// `(height, width)` when the inputs are images (IDX, MNIST).
+    image_shape: Option<(usize, usize)>,
 }
 
 fn run_in<T: Scalar>(args: &TrainArgs) -> anyhow::Result<()> {
@@ -54,8 +56,15 @@ fn run_in<T: Scalar>(args: &TrainArgs) -> anyhow::Result<()> {
         data_name,
         learning_rate,
         task_inferred,
+        image_shape,
     } = prepared;
-    let config = config_from_args(args, learning_rate)?;
+    let mut config = config_from_args(args, learning_rate)?;
+    if let Some(max) = args.augment_shift {
+        let Some((height, width)) = image_shape else {
+            bail!("invalid --augment-shift: shifting needs image data (an IDX file or the embedded MNIST subset)");
+        };
+        config.augment_shift = Some(nabla::augment::Shift { width, height, max });
+    }
     config.validate()?;
     // Fail on an unwritable --out before spending time on training.
     if let Some(out) = &args.out {
@@ -288,6 +297,7 @@ fn new_model<T: Scalar>(args: &TrainArgs) -> anyhow::Result<Prepared<T>> {
         data_name: data_path.clone(),
         learning_rate: Some(default_lr),
         task_inferred,
+        image_shape: training.image_shape,
     })
 }
 
@@ -330,6 +340,7 @@ fn nielsen_mnist<T: Scalar>(args: &TrainArgs) -> anyhow::Result<Prepared<T>> {
         data_name: embedded_name(),
         learning_rate: Some(3.0),
         task_inferred: false,
+        image_shape: Some((28, 28)),
     })
 }
 
@@ -371,7 +382,7 @@ fn continue_from<T: Scalar>(
     if args.init.is_some() {
         bail!("invalid --from: --init does not apply to a model that already has weights");
     }
-    let (train, test, data_name) = match &args.data {
+    let (train, test, data_name, image_shape) = match &args.data {
         Some(path) => {
             let train = read_for_model(path, &model, args.target.as_deref(), true)?;
             let test = args
@@ -379,7 +390,12 @@ fn continue_from<T: Scalar>(
                 .as_ref()
                 .map(|p| read_for_model(p, &model, args.target.as_deref(), true))
                 .transpose()?;
-            (train, test, path.clone())
+            let shape = if nabla::data::idx::is_idx_path(path) {
+                Some(nabla::data::idx::image_shape(path)?)
+            } else {
+                None
+            };
+            (train, test, path.clone(), shape)
         }
         None => {
             let (train, test) = embedded_mnist::<T>()?;
@@ -394,7 +410,7 @@ fn continue_from<T: Scalar>(
                 Some(p) => read_for_model(p, &model, None, true)?,
                 None => test,
             };
-            (train, Some(test), embedded_name())
+            (train, Some(test), embedded_name(), Some((28, 28)))
         }
     };
     let default_lr = match (model.task, arch.cost) {
@@ -409,6 +425,7 @@ fn continue_from<T: Scalar>(
         data_name,
         learning_rate: Some(default_lr),
         task_inferred: false,
+        image_shape,
     })
 }
 
@@ -520,6 +537,7 @@ fn config_from_args(args: &TrainArgs, mode_default_lr: Option<f64>) -> anyhow::R
         clip_norm: args.clip_norm,
         validation: args.validation.unwrap_or(0.0),
         patience: args.patience,
+        augment_shift: None,
         evaluate_train: true,
     })
 }

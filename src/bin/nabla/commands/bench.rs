@@ -1,0 +1,299 @@
+//! `nabla bench`: the peer workloads W1–W4 of ../shared/bench, timed the way the peers
+//! time them (a warm-up epoch, then the median of the timed epochs; W4: median of 11
+//! batch-2000 passes and the mean batch-1 latency, median of 3 passes over the 2000 test
+//! images), so that `scripts/compare.sh` can put nabla beside numpy, JAX and PyTorch.
+
+use std::ops::ControlFlow;
+use std::time::Instant;
+
+use anyhow::{bail, Context};
+use nabla::data::idx::embedded_mnist;
+use nabla::{
+    evaluate, Activation, Architecture, Cost, Dataset, Init, Matrix, Network, OptimizerKind, Pass,
+    TrainConfig, TrainEvent,
+};
+use serde_json::{json, Value};
+
+use crate::cli::BenchArgs;
+use crate::output;
+
+/// One training workload of ../shared/bench/README.md.
+struct Workload {
+    id: &'static str,
+    name: &'static str,
+    sizes: &'static [usize],
+    hidden: Activation,
+    output: Activation,
+    cost: Cost,
+    init: Init,
+    optimizer: OptimizerKind,
+    learning_rate: f64,
+    batch_size: usize,
+}
+
+const TRAINING: [Workload; 3] = [
+    Workload {
+        id: "W1",
+        name: "nielsen",
+        sizes: &[784, 30, 10],
+        hidden: Activation::Sigmoid,
+        output: Activation::Sigmoid,
+        cost: Cost::Quadratic,
+        init: Init::Nielsen,
+        optimizer: OptimizerKind::Sgd,
+        learning_rate: 3.0,
+        batch_size: 10,
+    },
+    Workload {
+        id: "W2",
+        name: "mlp",
+        sizes: &[784, 256, 128, 10],
+        hidden: Activation::Relu,
+        output: Activation::Softmax,
+        cost: Cost::CrossEntropy,
+        init: Init::He,
+        optimizer: OptimizerKind::Momentum {
+            mu: 0.9,
+            nesterov: false,
+        },
+        learning_rate: 0.05,
+        batch_size: 64,
+    },
+    Workload {
+        id: "W3",
+        name: "wide",
+        sizes: &[784, 1024, 1024, 10],
+        hidden: Activation::Relu,
+        output: Activation::Softmax,
+        cost: Cost::CrossEntropy,
+        init: Init::He,
+        optimizer: OptimizerKind::Sgd,
+        learning_rate: 0.01,
+        batch_size: 256,
+    },
+];
+
+/// Multiply-adds ×2 per sample: 6 × weights for training (forward, dA, dW), 2 × weights
+/// for inference, as the peers count them (../shared/bench/common.py).
+fn weights(sizes: &[usize]) -> f64 {
+    sizes.windows(2).map(|p| (p[0] * p[1]) as f64).sum()
+}
+
+fn median(values: &[f64]) -> f64 {
+    let mut v = values.to_vec();
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    if n == 0 {
+        f64::NAN
+    } else if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    }
+}
+
+pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
+    if args.epochs == 0 {
+        bail!("invalid --epochs: must be at least 1");
+    }
+    let threads = args.threads.unwrap_or_else(nabla::matrix::threads).max(1);
+    nabla::matrix::set_threads(threads);
+    let wanted: Vec<String> = args
+        .workloads
+        .split(',')
+        .map(|w| w.trim().to_ascii_uppercase())
+        .filter(|w| !w.is_empty())
+        .collect();
+    for w in &wanted {
+        if !["W1", "W2", "W3", "W4"].contains(&w.as_str()) {
+            bail!("invalid --workloads: unknown workload '{w}' (expected W1, W2, W3, W4)");
+        }
+    }
+    let (train, test) = embedded_mnist::<f32>().context("cannot load the embedded MNIST subset")?;
+    let mut results = Vec::new();
+    for w in TRAINING.iter().filter(|w| wanted.iter().any(|x| x == w.id)) {
+        if !args.json {
+            output::note(format!(
+                "{} {}: {} epochs ({} warm-up) ...",
+                w.id,
+                w.name,
+                args.epochs + 1,
+                1
+            ));
+        }
+        results.push(bench_training(w, &train, &test, args.epochs)?);
+    }
+    if wanted.iter().any(|x| x == "W4") {
+        if !args.json {
+            output::note("W4 inference ...");
+        }
+        results.push(bench_inference(&test)?);
+    }
+    let report = json!({
+        "nabla": env!("CARGO_PKG_VERSION"),
+        "threads": threads,
+        "timed_epochs": args.epochs,
+        "train_examples": train.len(),
+        "results": results,
+    });
+    if args.json {
+        output::line(serde_json::to_string_pretty(&report)?)?;
+    } else {
+        print_table(&report)?;
+    }
+    Ok(())
+}
+
+/// Trains `epochs + 1` epochs (the first is the warm-up) and reports the training passes.
+fn bench_training(
+    w: &Workload,
+    train: &Dataset<f32>,
+    test: &Dataset<f32>,
+    epochs: usize,
+) -> anyhow::Result<Value> {
+    let arch = Architecture::new(w.sizes, w.hidden, w.output, w.cost)?;
+    let mut net: Network<f32> = Network::new(arch, w.init, 1)?;
+    let config = TrainConfig {
+        epochs: epochs + 1,
+        batch_size: w.batch_size,
+        learning_rate: w.learning_rate,
+        optimizer: w.optimizer,
+        evaluate_train: false,
+        ..TrainConfig::default()
+    };
+    let mut seconds = Vec::new();
+    nabla::train(&mut net, train, None, &config, |event| {
+        if let TrainEvent::Epoch(report) = event {
+            seconds.push(report.seconds);
+        }
+        ControlFlow::Continue(())
+    })?;
+    let accuracy = evaluate(&net, test)?.accuracy;
+    let timed = &seconds[1..];
+    let med = median(timed);
+    let n = train.len() as f64;
+    Ok(json!({
+        "workload": w.id,
+        "name": w.name,
+        "sizes": w.sizes,
+        "batch_size": w.batch_size,
+        "warmup_epoch_s": seconds[0],
+        "epoch_s_all": timed,
+        "epoch_s_median": med,
+        "epoch_s_min": timed.iter().copied().fold(f64::INFINITY, f64::min),
+        "samples_per_s": n / med,
+        "gflops": 6.0 * weights(w.sizes) * n / med / 1e9,
+        "test_accuracy": accuracy,
+    }))
+}
+
+/// W4: the W2 network's forward pass over the 2000 test images at batch 2000, and one
+/// image at a time.
+fn bench_inference(test: &Dataset<f32>) -> anyhow::Result<Value> {
+    let w = &TRAINING[1];
+    let arch = Architecture::new(w.sizes, w.hidden, w.output, w.cost)?;
+    let net: Network<f32> = Network::new(arch, w.init, 1)?;
+    let n = test.len();
+    let mut pass = Pass::new(net.sizes(), n);
+    // Warm-up: half a second of full passes (the CPU clock ramps up).
+    let started = Instant::now();
+    while started.elapsed().as_secs_f64() < 0.5 {
+        net.forward(&test.x, &mut pass)?;
+    }
+    let mut full = Vec::new();
+    for _ in 0..11 {
+        let t = Instant::now();
+        net.forward(&test.x, &mut pass)?;
+        full.push(t.elapsed().as_secs_f64());
+    }
+    let mut one = Pass::new(net.sizes(), 1);
+    let mut x = Matrix::zeros(1, test.x.cols());
+    let mut per_sample = Vec::new();
+    for pass_index in 0..4 {
+        let t = Instant::now();
+        for i in 0..n {
+            x.as_mut_slice().copy_from_slice(test.x.row(i));
+            net.forward(&x, &mut one)?;
+        }
+        // The first pass warms up.
+        if pass_index > 0 {
+            per_sample.push(t.elapsed().as_secs_f64() / n as f64);
+        }
+    }
+    let (full_med, one_med) = (median(&full), median(&per_sample));
+    let flops = 2.0 * weights(w.sizes);
+    Ok(json!({
+        "workload": "W4",
+        "name": "inference",
+        "sizes": w.sizes,
+        "batch_size": n,
+        "batch_full_s_median": full_med,
+        "batch_full_s_all": full,
+        "batch_full_samples_per_s": n as f64 / full_med,
+        "batch_full_gflops": flops * n as f64 / full_med / 1e9,
+        "batch1_latency_us_median": one_med * 1e6,
+        "batch1_latency_us_all": per_sample.iter().map(|s| s * 1e6).collect::<Vec<_>>(),
+        "batch1_gflops": flops / one_med / 1e9,
+    }))
+}
+
+fn print_table(report: &Value) -> anyhow::Result<()> {
+    output::line(format!(
+        "nabla bench: {} thread(s), f32, embedded MNIST ({} training images), median of {} epochs after 1 warm-up",
+        report["threads"], report["train_examples"], report["timed_epochs"]
+    ))?;
+    output::line(format!(
+        "{:<4} {:<20} {:>6} {:>12} {:>12} {:>10} {:>9} {:>9}",
+        "id", "network", "batch", "s/epoch", "min s", "samples/s", "GFLOP/s", "test acc"
+    ))?;
+    let empty = Vec::new();
+    for r in report["results"].as_array().unwrap_or(&empty) {
+        let sizes = r["sizes"]
+            .as_array()
+            .map(|s| {
+                s.iter()
+                    .map(|v| v.to_string())
+                    .collect::<Vec<_>>()
+                    .join(",")
+            })
+            .unwrap_or_default();
+        let f = |k: &str| r[k].as_f64().unwrap_or(f64::NAN);
+        if r["workload"] == "W4" {
+            output::line(format!(
+                "{:<4} {:<20} {:>6} {:>9.3} ms {:>12} {:>10.0} {:>9.1} {:>9}",
+                "W4",
+                format!("[{sizes}]"),
+                r["batch_size"],
+                f("batch_full_s_median") * 1e3,
+                "",
+                f("batch_full_samples_per_s"),
+                f("batch_full_gflops"),
+                ""
+            ))?;
+            output::line(format!(
+                "{:<4} {:<20} {:>6} {:>9.2} µs {:>12} {:>10.0} {:>9.1} {:>9}",
+                "W4",
+                format!("[{sizes}]"),
+                1,
+                f("batch1_latency_us_median"),
+                "(per sample)",
+                1e6 / f("batch1_latency_us_median"),
+                f("batch1_gflops"),
+                ""
+            ))?;
+        } else {
+            output::line(format!(
+                "{:<4} {:<20} {:>6} {:>12.4} {:>12.4} {:>10.0} {:>9.1} {:>9}",
+                r["workload"].as_str().unwrap_or("?"),
+                format!("[{sizes}]"),
+                r["batch_size"],
+                f("epoch_s_median"),
+                f("epoch_s_min"),
+                f("samples_per_s"),
+                f("gflops"),
+                output::percent(f("test_accuracy"))
+            ))?;
+        }
+    }
+    Ok(())
+}
