@@ -107,7 +107,10 @@ impl Activation {
             }
         } else {
             let g = self;
-            vectorized(#[inline(always)] || g.apply_slice(z.as_slice(), a.as_mut_slice()));
+            vectorized(
+                #[inline(always)]
+                || g.apply_slice(z.as_slice(), a.as_mut_slice()),
+            );
         }
     }
 
@@ -122,17 +125,20 @@ impl Activation {
         debug_assert_eq!(z.shape(), a.shape());
         debug_assert_eq!(z.cols(), b.len());
         let g = self;
-        vectorized(#[inline(always)] || {
-            for i in 0..z.rows() {
-                let (z, a) = (z.row_mut(i), a.row_mut(i));
-                z.iter_mut().zip(b).for_each(|(z, &b)| *z = *z + b);
-                if g == Self::Softmax {
-                    softmax_row(z, a);
-                } else {
-                    g.apply_slice(z, a);
+        vectorized(
+            #[inline(always)]
+            || {
+                for i in 0..z.rows() {
+                    let (z, a) = (z.row_mut(i), a.row_mut(i));
+                    z.iter_mut().zip(b).for_each(|(z, &b)| *z = *z + b);
+                    if g == Self::Softmax {
+                        softmax_row(z, a);
+                    } else {
+                        g.apply_slice(z, a);
+                    }
                 }
-            }
-        });
+            },
+        );
     }
 
     /// `a = g(z)` element-wise: one tight loop per activation (the match hoisted out) so
@@ -172,28 +178,31 @@ impl Activation {
         let (e, z, a) = (e.as_mut_slice(), z.as_slice(), a.as_slice());
         let g = self;
         // One tight loop per activation so that each vectorises.
-        vectorized(#[inline(always)] || match g {
-            // g' = a (1 − a)
-            Self::Sigmoid => e
-                .iter_mut()
-                .zip(a)
-                .for_each(|(e, &a)| *e = *e * a * (T::one() - a)),
-            Self::Tanh => e
-                .iter_mut()
-                .zip(a)
-                .for_each(|(e, &a)| *e = *e * (T::one() - a * a)),
-            // g' = 1 for z > 0, else 0: a select, not a multiply by 0 (which would turn
-            // an infinite e into NaN where the neuron is off).
-            Self::Relu => e
-                .iter_mut()
-                .zip(z)
-                .for_each(|(e, &z)| *e = if z > T::zero() { *e } else { *e * T::zero() }),
-            _ => e
-                .iter_mut()
-                .zip(z)
-                .zip(a)
-                .for_each(|((e, &z), &a)| *e = *e * g.g_prime_from(z, a)),
-        });
+        vectorized(
+            #[inline(always)]
+            || match g {
+                // g' = a (1 − a)
+                Self::Sigmoid => e
+                    .iter_mut()
+                    .zip(a)
+                    .for_each(|(e, &a)| *e = *e * a * (T::one() - a)),
+                Self::Tanh => e
+                    .iter_mut()
+                    .zip(a)
+                    .for_each(|(e, &a)| *e = *e * (T::one() - a * a)),
+                // g' = 1 for z > 0, else 0: a select, not a multiply by 0 (which would turn
+                // an infinite e into NaN where the neuron is off).
+                Self::Relu => e
+                    .iter_mut()
+                    .zip(z)
+                    .for_each(|(e, &z)| *e = if z > T::zero() { *e } else { *e * T::zero() }),
+                _ => e
+                    .iter_mut()
+                    .zip(z)
+                    .zip(a)
+                    .for_each(|((e, &z), &a)| *e = *e * g.g_prime_from(z, a)),
+            },
+        );
     }
 
     /// The command-line and model-file name.

@@ -139,16 +139,19 @@ impl Cost {
                 }
             }
             // BP1 in one pass for sigmoid outputs (Nielsen's network): e = (a − y) ⊙ a (1 − a)
-            (Self::Quadratic, Activation::Sigmoid) => vectorized(#[inline(always)] || {
-                for ((e, &a), &y) in e
-                    .as_mut_slice()
-                    .iter_mut()
-                    .zip(a.as_slice())
-                    .zip(y.as_slice())
-                {
-                    *e = (a - y) * a * (T::one() - a);
-                }
-            }),
+            (Self::Quadratic, Activation::Sigmoid) => vectorized(
+                #[inline(always)]
+                || {
+                    for ((e, &a), &y) in e
+                        .as_mut_slice()
+                        .iter_mut()
+                        .zip(a.as_slice())
+                        .zip(y.as_slice())
+                    {
+                        *e = (a - y) * a * (T::one() - a);
+                    }
+                },
+            ),
             (Self::Quadratic, _) => {
                 for ((e, &a), &y) in e
                     .as_mut_slice()

@@ -318,13 +318,16 @@ impl<T: Scalar> Matrix<T> {
         let cols = self.cols.max(1);
         // Blocks checked without an early exit vectorise; only a bad block is searched.
         const BLOCK: usize = 256;
-        let bad_block = vectorized(#[inline(always)] || {
-            self.data.chunks(BLOCK).position(|block| {
-                !block
-                    .iter()
-                    .fold(true, |finite, v| finite & (v.abs() <= T::max_value()))
-            })
-        })?;
+        let bad_block = vectorized(
+            #[inline(always)]
+            || {
+                self.data.chunks(BLOCK).position(|block| {
+                    !block
+                        .iter()
+                        .fold(true, |finite, v| finite & (v.abs() <= T::max_value()))
+                })
+            },
+        )?;
         let start = bad_block * BLOCK;
         self.data[start..]
             .iter()
@@ -555,7 +558,11 @@ mod tests {
             let w = fill(n, k, 2);
             let e = fill(m, n, 3);
             for add in [false, true] {
-                let acc = if add { Accumulate::Add } else { Accumulate::Replace };
+                let acc = if add {
+                    Accumulate::Add
+                } else {
+                    Accumulate::Replace
+                };
                 let run = |threads: usize| {
                     set_threads(threads);
                     let mut z = fill(m, n, 4);

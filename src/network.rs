@@ -695,15 +695,18 @@ impl<T: Scalar> Network<T> {
             let e = &pass.e[l];
             // BP3: ∂C/∂b_j^[l] = mean over the batch of e_j^[l]
             let nabla_b = &mut grads.nabla_b[l];
-            vectorized(#[inline(always)] || {
-                nabla_b.fill(T::zero());
-                for i in 0..e.rows() {
-                    for (nb, &e) in nabla_b.iter_mut().zip(e.row(i)) {
-                        *nb = *nb + e;
+            vectorized(
+                #[inline(always)]
+                || {
+                    nabla_b.fill(T::zero());
+                    for i in 0..e.rows() {
+                        for (nb, &e) in nabla_b.iter_mut().zip(e.row(i)) {
+                            *nb = *nb + e;
+                        }
                     }
-                }
-                nabla_b.iter_mut().for_each(|nb| *nb = *nb * inv_m);
-            });
+                    nabla_b.iter_mut().for_each(|nb| *nb = *nb * inv_m);
+                },
+            );
             // BP4: ∂C/∂w_jk^[l] = mean over the batch of a_k^[l-1] e_j^[l]; batched, (E^[l])ᵀ A^[l-1] / m
             gemm(
                 &mut grads.nabla_w[l],

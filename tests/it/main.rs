@@ -20,3 +20,5 @@ mod explain;
 mod train_well;
 // `nabla noise`: points, PNG slices, learnable data sets, errors.
 mod noise_cli;
+// No allocation in the steady state, `nabla bench`, and threads that change no bits.
+mod performance;

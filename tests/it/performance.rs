@@ -1,0 +1,173 @@
+//! The steady state allocates nothing (a counting allocator), `nabla bench` reports every
+//! workload, and threads change no bits of training. Timings are never asserted here:
+//! they belong to BENCHMARKS.md.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+
+use nabla::{
+    Activation, Architecture, Cost, Gradients, Init, Matrix, Momentum, Network, Optimizer, Pass,
+    Sgd,
+};
+
+use crate::util::nabla;
+
+/// The system allocator, counting the allocations of threads that ask for it.
+struct Counting;
+
+thread_local! {
+    static COUNTING: Cell<bool> = const { Cell::new(false) };
+    static COUNT: Cell<usize> = const { Cell::new(0) };
+}
+
+// SAFETY: every call is forwarded unchanged to the system allocator; the counter is a
+// thread-local Cell with a const initialiser, which never allocates.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        if COUNTING.with(Cell::get) {
+            COUNT.with(|c| c.set(c.get() + 1));
+        }
+        // SAFETY: the caller's contract is passed on as is.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: as above.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        if COUNTING.with(Cell::get) {
+            COUNT.with(|c| c.set(c.get() + 1));
+        }
+        // SAFETY: as above.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+/// Allocations made by `f` on this thread.
+fn allocations(f: impl FnOnce()) -> usize {
+    COUNT.with(|c| c.set(0));
+    COUNTING.with(|c| c.set(true));
+    f();
+    COUNTING.with(|c| c.set(false));
+    COUNT.with(Cell::get)
+}
+
+fn batch(m: usize, n_in: usize, n_out: usize) -> (Matrix<f32>, Matrix<f32>) {
+    let x = Matrix::from_vec(
+        m,
+        n_in,
+        (0..m * n_in).map(|i| (i % 17) as f32 / 17.0).collect(),
+    )
+    .unwrap();
+    let mut y = Matrix::zeros(m, n_out);
+    for i in 0..m {
+        y[(i, i % n_out)] = 1.0;
+    }
+    (x, y)
+}
+
+#[test]
+fn training_steps_allocate_nothing_once_the_buffers_exist() {
+    for (sizes, hidden, output, cost, m) in [
+        (
+            &[784, 30, 10][..],
+            Activation::Sigmoid,
+            Activation::Sigmoid,
+            Cost::Quadratic,
+            10,
+        ),
+        (
+            &[784, 256, 128, 10][..],
+            Activation::Relu,
+            Activation::Softmax,
+            Cost::CrossEntropy,
+            64,
+        ),
+    ] {
+        let arch = Architecture::new(sizes, hidden, output, cost).unwrap();
+        let mut net: Network<f32> = Network::new(arch, Init::He, 1).unwrap();
+        let (x, y) = batch(m, sizes[0], *sizes.last().unwrap());
+        let mut pass = Pass::new(sizes, m);
+        let mut grads = Gradients::zeros(sizes);
+        let mut momentum = Momentum::new(0.9f32, false);
+        // The first step creates the optimizer's state.
+        net.backprop(&x, &y, &mut pass, &mut grads).unwrap();
+        momentum.step(&mut net, &grads, 0.01);
+        let count = allocations(|| {
+            for _ in 0..5 {
+                net.backprop(&x, &y, &mut pass, &mut grads).unwrap();
+                momentum.step(&mut net, &grads, 0.01);
+                Sgd.step(&mut net, &grads, 0.01);
+                net.forward(&x, &mut pass).unwrap();
+            }
+        });
+        assert_eq!(
+            count, 0,
+            "{sizes:?}: {count} allocations in 5 steady-state steps"
+        );
+    }
+}
+
+#[test]
+fn bench_json_reports_the_workloads_asked_for() {
+    let out = nabla()
+        .args(["bench", "--workloads", "W1,W4", "--epochs", "1", "--json"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let results = v["results"].as_array().unwrap();
+    assert_eq!(results.len(), 2, "{v}");
+    assert_eq!(results[0]["workload"], "W1");
+    assert!(results[0]["epoch_s_median"].as_f64().unwrap() > 0.0);
+    assert!(results[0]["test_accuracy"].as_f64().unwrap() > 0.5);
+    assert_eq!(results[1]["workload"], "W4");
+    assert!(results[1]["batch_full_s_median"].as_f64().unwrap() > 0.0);
+    assert!(results[1]["batch1_latency_us_median"].as_f64().unwrap() > 0.0);
+    nabla()
+        .args(["bench", "--workloads", "W9"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("W9"));
+}
+
+#[test]
+fn training_gives_the_same_bits_at_one_and_two_threads() {
+    let run = |threads: &str| {
+        let out = nabla()
+            .env("NABLA_THREADS", threads)
+            .args([
+                "train",
+                "--layers",
+                "784,300,10",
+                "--activation",
+                "relu",
+                "--output",
+                "softmax",
+                "--cost",
+                "cross-entropy",
+                "--lr",
+                "0.05",
+                "--batch-size",
+                "64",
+                "--epochs",
+                "1",
+                "--json",
+            ])
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone();
+        let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        v["history"][0]["train_cost"].clone()
+    };
+    let one = run("1");
+    assert!(one.is_number(), "{one}");
+    assert_eq!(one, run("2"));
+}
