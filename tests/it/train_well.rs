@@ -555,9 +555,72 @@ fn the_nielsen_presets_reach_94_and_96_percent_on_the_embedded_mnist_subset() {
 }
 
 #[test]
-#[cfg_attr(debug_assertions, ignore = "MNIST runs in release mode: cargo test --release")]
+#[cfg_attr(
+    debug_assertions,
+    ignore = "MNIST runs in release mode: cargo test --release"
+)]
 fn the_best_mnist_preset_reaches_97_5_percent() {
-    let out = nabla().args(["train", "--preset", "mnist-best", "--json"]).assert().success();
+    let out = nabla()
+        .args(["train", "--preset", "mnist-best", "--json"])
+        .assert()
+        .success();
     let accuracy = json_of(&out)["test_accuracy"].as_f64().unwrap();
     assert!(accuracy >= 0.975, "mnist-best: {accuracy}");
+}
+
+#[test]
+fn train_writes_its_curves_and_a_json_line_per_epoch() {
+    let dir = temp();
+    let data = classification_csv(&dir, "d.csv", 60, 2);
+    let (svg, png_path, log) = (
+        dir.path().join("c.svg"),
+        dir.path().join("c.png"),
+        dir.path().join("m.jsonl"),
+    );
+    nabla()
+        .args([
+            "train",
+            "--data",
+            s(&data),
+            "--test",
+            s(&data),
+            "--task",
+            "classification",
+            "--epochs",
+            "4",
+            "--quiet",
+        ])
+        .args(["--plot", s(&svg), "--log", s(&log)])
+        .assert()
+        .success();
+    let lines: Vec<serde_json::Value> = std::fs::read_to_string(&log)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 4);
+    assert_eq!(lines[3]["epoch"].as_u64(), Some(4));
+    assert!(lines[0]["test"]["accuracy"].as_f64().is_some());
+    let svg_text = std::fs::read_to_string(&svg).unwrap();
+    roxmltree::Document::parse(&svg_text).expect("the SVG is XML");
+    nabla()
+        .args([
+            "train",
+            "--data",
+            s(&data),
+            "--task",
+            "classification",
+            "--epochs",
+            "2",
+            "--quiet",
+            "--plot",
+            s(&png_path),
+        ])
+        .assert()
+        .success();
+    let decoder = png::Decoder::new(std::io::BufReader::new(
+        std::fs::File::open(&png_path).unwrap(),
+    ));
+    let reader = decoder.read_info().unwrap();
+    assert!(reader.info().width > 100 && reader.info().height > 100);
 }

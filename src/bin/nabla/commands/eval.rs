@@ -45,6 +45,7 @@ fn run_in<T: Scalar>(args: &EvalArgs) -> anyhow::Result<()> {
                 output::percent(eval.accuracy.unwrap_or(f64::NAN)),
                 eval.n
             ))?;
+            output::line(format!("macro F1  {:.4}", eval.macro_f1.unwrap_or(f64::NAN)))?;
             if let Some(confusion) = &eval.confusion {
                 output::line("confusion matrix (rows: true class, columns: predicted)")?;
                 let width = model

@@ -97,7 +97,7 @@ fn run_in<T: Scalar>(args: &TrainArgs) -> anyhow::Result<()> {
     let batches = train.len().div_ceil(args.batch_size.min(train.len()));
     let bar = output::progress_bar(batches as u64, args.json || args.quiet);
     let mut printing_error: Option<std::io::Error> = None;
-    let log = match &args.log {
+    let mut log = match &args.log {
         Some(path) => Some(std::io::BufWriter::new(
             std::fs::File::create(path)
                 .with_context(|| format!("cannot create --log file {}", path.display()))?,
@@ -119,6 +119,14 @@ fn run_in<T: Scalar>(args: &TrainArgs) -> anyhow::Result<()> {
                 }
                 TrainEvent::Epoch(report) => {
                     bar.set_position(0);
+                    if let Some(log) = log.as_mut() {
+                        use std::io::Write;
+                        let line = serde_json::to_string(report).expect("a report serializes");
+                        if let Err(e) = writeln!(log, "{line}") {
+                            printing_error = Some(e);
+                            return ControlFlow::Break(());
+                        }
+                    }
                     if !args.json {
                         if let Err(e) = bar
                             .suspend(|| output::line(epoch_line(report, args.epochs, model.task)))
@@ -429,11 +437,8 @@ fn continue_from<T: Scalar>(
     })
 }
 
-fn write_plot(_reports: &[EpochReport], _task: Task, path: &std::path::Path) -> anyhow::Result<()> {
-    bail!(
-        "cannot write {}: --plot is not available in this build yet",
-        path.display()
-    )
+fn write_plot(reports: &[EpochReport], task: Task, path: &std::path::Path) -> anyhow::Result<()> {
+    nabla::plot::training_curves(reports, task, path).context("cannot write the --plot file")
 }
 
 /// The library's training configuration from the flags (after --preset and --config have
