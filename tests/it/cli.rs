@@ -115,7 +115,7 @@ fn train_with_json_reports_epochs_costs_accuracy_and_timings_and_learns() {
 }
 
 #[test]
-fn train_without_json_prints_one_line_per_epoch_on_stdout() {
+fn train_without_json_prints_one_line_per_epoch_then_the_test_confusion_matrix() {
     let dir = temp();
     let data = classification_csv(&dir, "train.csv", 60, 1);
     let test = classification_csv(&dir, "test.csv", 30, 2);
@@ -134,11 +134,16 @@ fn train_without_json_prints_one_line_per_epoch_on_stdout() {
         .success();
     let stdout = String::from_utf8_lossy(&assert.get_output().stdout).into_owned();
     let lines: Vec<&str> = stdout.lines().collect();
-    assert_eq!(lines.len(), 4, "{stdout}");
+    let epochs: Vec<&&str> = lines.iter().filter(|l| l.starts_with("epoch ")).collect();
+    assert_eq!(epochs.len(), 4, "{stdout}");
     assert!(
         lines[0].starts_with("epoch 1/4") && lines[0].contains("test accuracy"),
         "{stdout}"
     );
+    // After the epochs: macro F1 and the confusion matrix of the test set (3 classes).
+    assert!(lines[4].starts_with("test macro F1 "), "{stdout}");
+    assert!(lines[5].starts_with("confusion matrix"), "{stdout}");
+    assert_eq!(lines.len(), 4 + 2 + 1 + 3, "{stdout}");
 }
 
 #[test]

@@ -34,3 +34,32 @@ pub fn note(text: impl AsRef<str>) {
 pub fn percent(v: f64) -> String {
     format!("{:.2}%", 100.0 * v)
 }
+
+/// Prints a confusion matrix (rows: true class, columns: predicted) with class names.
+pub fn confusion_matrix(
+    classes: &[String],
+    confusion: &[Vec<usize>],
+    n: usize,
+) -> std::io::Result<()> {
+    line("confusion matrix (rows: true class, columns: predicted)")?;
+    let width = classes
+        .iter()
+        .map(String::len)
+        .max()
+        .unwrap_or(1)
+        .max(n.to_string().len())
+        .max(4);
+    let mut header = format!("{:>width$}", "");
+    for c in classes {
+        header += &format!(" {c:>width$}");
+    }
+    line(header)?;
+    for (c, row) in classes.iter().zip(confusion) {
+        let mut text = format!("{c:>width$}");
+        for v in row {
+            text += &format!(" {v:>width$}");
+        }
+        line(text)?;
+    }
+    Ok(())
+}

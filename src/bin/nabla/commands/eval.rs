@@ -45,29 +45,12 @@ fn run_in<T: Scalar>(args: &EvalArgs) -> anyhow::Result<()> {
                 output::percent(eval.accuracy.unwrap_or(f64::NAN)),
                 eval.n
             ))?;
-            output::line(format!("macro F1  {:.4}", eval.macro_f1.unwrap_or(f64::NAN)))?;
+            output::line(format!(
+                "macro F1  {:.4}",
+                eval.macro_f1.unwrap_or(f64::NAN)
+            ))?;
             if let Some(confusion) = &eval.confusion {
-                output::line("confusion matrix (rows: true class, columns: predicted)")?;
-                let width = model
-                    .classes
-                    .iter()
-                    .map(String::len)
-                    .max()
-                    .unwrap_or(1)
-                    .max(eval.n.to_string().len())
-                    .max(4);
-                let mut header = format!("{:>width$}", "");
-                for c in &model.classes {
-                    header += &format!(" {c:>width$}");
-                }
-                output::line(header)?;
-                for (c, row) in model.classes.iter().zip(confusion) {
-                    let mut line = format!("{c:>width$}");
-                    for v in row {
-                        line += &format!(" {v:>width$}");
-                    }
-                    output::line(line)?;
-                }
+                output::confusion_matrix(&model.classes, confusion, eval.n)?;
             }
         }
         Task::Regression => {

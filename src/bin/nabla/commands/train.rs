@@ -161,6 +161,17 @@ fn run_in<T: Scalar>(args: &TrainArgs) -> anyhow::Result<()> {
             ));
         }
     }
+    // The end of a classification run: macro F1 and the confusion matrix on the test set.
+    if !args.json && model.task == Task::Classification {
+        if let Some(test) = reports.last().and_then(|r| r.test.as_ref()) {
+            if let (Some(f1), Some(confusion)) = (test.macro_f1, &test.confusion) {
+                output::line(format!("test macro F1 {f1:.4}"))?;
+                if confusion.len() <= 20 {
+                    output::confusion_matrix(&model.classes, confusion, test.n)?;
+                }
+            }
+        }
+    }
     if let Some(plot) = &args.plot {
         write_plot(reports, model.task, plot)?;
     }
