@@ -144,7 +144,7 @@ fn training_gives_the_same_bits_at_one_and_two_threads() {
             .args([
                 "train",
                 "--layers",
-                "784,300,10",
+                "784,1024,10",
                 "--activation",
                 "relu",
                 "--output",

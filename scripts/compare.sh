@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# nabla against its CPU peers (numpy, JAX, PyTorch, scikit-learn) on the workloads W1-W4 of
+# ../shared/bench, measured in the same run on this machine, and printed as ratios.
+#
+# Usage: scripts/compare.sh [THREADS...]          (default: 1 2)
+# Env:   WORKLOADS=W1,W2,W3,W4   EPOCHS=5 (nabla's timed epochs)
+#        ONLY="numpy jax torch sklearn"   (peers to try; those not installed are skipped)
+#        JAX_VARIANTS=jax,jax-scan  TORCH_VARIANTS=torch  SKLEARN_VARIANTS=sklearn
+#        PY=/tmp/peers-venv/bin/python   PEERS_DIR=../shared/bench
+#        QUICK=1 (peers: warm-up + 3 timed epochs, no accuracy runs; QUICK=0 for the full runs)
+#        OUT=DIR (keep the JSON files there; default: a temporary folder)
+# Peers are optional: with none installed, only nabla's numbers are printed.
+# Setup of the peers (once): see ../shared/bench/README.md.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+THREADS=${*:-1 2}
+WORKLOADS=${WORKLOADS:-W1,W2,W3,W4}
+EPOCHS=${EPOCHS:-5}
+ONLY=${ONLY:-"numpy jax torch sklearn"}
+PY=${PY:-/tmp/peers-venv/bin/python}
+PEERS_DIR=$(cd "${PEERS_DIR:-$ROOT/../shared/bench}" 2>/dev/null && pwd || true)
+QUICK=${QUICK:-1}
+OUT=${OUT:-$(mktemp -d /tmp/nabla-compare.XXXXXX)}
+mkdir -p "$OUT/peers"
+export JAX_VARIANTS=${JAX_VARIANTS:-jax,jax-scan}
+export TORCH_VARIANTS=${TORCH_VARIANTS:-torch}
+export SKLEARN_VARIANTS=${SKLEARN_VARIANTS:-sklearn}
+export PEERS_RESULTS_DIR=$OUT/peers
+export PEERS_MAX_QUIET_WAIT=${PEERS_MAX_QUIET_WAIT:-30}
+
+cargo build --release --quiet
+NABLA=$ROOT/target/release/nabla
+
+# pin THREADS CMD...: the same pinning as ../shared/bench/run_peers.sh (1 thread: core 0).
+pin() {
+  local t=$1; shift
+  local cores=0,1
+  [ "$t" = 1 ] && cores=0
+  if command -v taskset > /dev/null; then
+    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OMP_NUM_THREADS="$t" OPENBLAS_NUM_THREADS="$t" \
+      MKL_NUM_THREADS="$t" PEER_THREADS="$t" taskset -c "$cores" "$@"
+  else
+    env OMP_NUM_THREADS="$t" OPENBLAS_NUM_THREADS="$t" MKL_NUM_THREADS="$t" PEER_THREADS="$t" "$@"
+  fi
+}
+
+for t in $THREADS; do
+  echo "== nabla, $t thread(s)" >&2
+  pin "$t" "$NABLA" bench --json --threads "$t" --workloads "$WORKLOADS" --epochs "$EPOCHS" \
+    > "$OUT/nabla_t$t.json"
+  if [ -z "$PEERS_DIR" ] || [ ! -x "$PY" ]; then
+    continue
+  fi
+  for peer in $ONLY; do
+    case $peer in
+      numpy) module=numpy ;; jax) module=jax ;; torch) module=torch ;; sklearn) module=sklearn ;;
+      *) echo "unknown peer $peer" >&2; continue ;;
+    esac
+    if ! "$PY" -c "import $module" 2> /dev/null; then
+      echo "   $peer: not installed in $PY, skipped" >&2
+      continue
+    fi
+    echo "== $peer, $t thread(s)" >&2
+    quick=()
+    [ "$QUICK" = 1 ] && quick=(--quick)
+    (cd "$PEERS_DIR" && pin "$t" "$PY" "peer_$peer.py" --threads "$t" --workloads "$WORKLOADS" \
+      "${quick[@]}") > "$OUT/peers/${peer}_t$t.log" 2>&1 ||
+      echo "   $peer failed (see $OUT/peers/${peer}_t$t.log)" >&2
+  done
+done
+
+python3 - "$OUT" $THREADS << 'EOF'
+import glob, json, os, sys
+out, threads = sys.argv[1], sys.argv[2:]
+def load(path):
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return None
+rows = []
+for t in threads:
+    nabla = load(os.path.join(out, f"nabla_t{t}.json"))
+    if not nabla:
+        continue
+    for r in nabla["results"]:
+        w = r["workload"]
+        metrics = ([("batch 2000 ms", "batch_full_s_median", 1e3), ("batch 1 us", "batch1_latency_us_median", 1)]
+                   if w == "W4" else [("s/epoch", "epoch_s_median", 1)])
+        for label, key, scale in metrics:
+            mine = r[key] * scale
+            rows.append((w, t, label, "nabla", mine, 1.0))
+            for path in sorted(glob.glob(os.path.join(out, "peers", f"*_{w}_t{t}*.json"))):
+                p = load(path)
+                if not p or key not in p or p[key] is None:
+                    continue
+                theirs = p[key] * scale
+                rows.append((w, t, label, p.get("peer", os.path.basename(path)), theirs, theirs / mine))
+print(f"{'work':<5}{'thr':>4}  {'metric':<14}{'who':<15}{'value':>12}{'peer/nabla':>12}")
+for w, t, label, who, v, ratio in rows:
+    print(f"{w:<5}{t:>4}  {label:<14}{who:<15}{v:>12.4f}{ratio:>11.2f}x")
+print(f"\n(peer/nabla > 1: nabla is faster by that factor.) JSON files: {out}")
+EOF
