@@ -102,9 +102,14 @@ impl Activation {
     pub fn apply<T: Scalar>(self, z: &Matrix<T>, a: &mut Matrix<T>) {
         debug_assert_eq!(z.shape(), a.shape());
         if self == Self::Softmax {
-            for i in 0..z.rows() {
-                softmax_row(z.row(i), a.row_mut(i));
-            }
+            vectorized(
+                #[inline(always)]
+                || {
+                    for i in 0..z.rows() {
+                        softmax_row(z.row(i), a.row_mut(i));
+                    }
+                },
+            );
         } else {
             let g = self;
             vectorized(
@@ -233,10 +238,13 @@ fn sigmoid<T: Scalar>(z: T) -> T {
 #[inline(always)]
 fn softmax_row<T: Scalar>(z: &[T], a: &mut [T]) {
     let max = z.iter().copied().fold(T::neg_infinity(), T::max);
-    let mut sum = T::zero();
+    // Two loops: the exponentials are independent and vectorise; the sum keeps its order.
     for (a, &z) in a.iter_mut().zip(z) {
         *a = (z - max).exp_fast();
-        sum = sum + *a;
+    }
+    let mut sum = T::zero();
+    for &a in a.iter() {
+        sum = sum + a;
     }
     for a in a.iter_mut() {
         *a = *a / sum;

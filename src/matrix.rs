@@ -121,13 +121,17 @@ pub fn exp_f32(x: f32) -> f32 {
     // 1.5 · 2^23: adding and subtracting it rounds to the nearest integer (SSE2-friendly).
     const ROUND: f32 = 12_582_912.0;
     let x = x.clamp(-87.0, 88.0);
-    let n = (x * LOG2E + ROUND) - ROUND;
+    let shifted = x * LOG2E + ROUND;
+    let n = shifted - ROUND;
     let r = x - n * LN2_HI - n * LN2_LO;
     let p = 1.0
         + r * (1.0
             + r * (0.5
                 + r * (1.0 / 6.0 + r * (1.0 / 24.0 + r * (1.0 / 120.0 + r * (1.0 / 720.0))))));
-    let scale = f32::from_bits(((n as i32 + 127) as u32) << 23);
+    // 2^n: `shifted` = 1.5·2^23 + n holds n in its low bits (its bits are 0x4B40_0000 + n),
+    // so the exponent field n + 127 comes from a bit cast, which vectorises; `n as i32`
+    // would not (a saturating conversion, done one lane at a time).
+    let scale = f32::from_bits(shifted.to_bits().wrapping_sub(0x4B40_0000 - 127) << 23);
     p * scale
 }
 
