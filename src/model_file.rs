@@ -132,25 +132,7 @@ impl<T: Scalar> Model<T> {
     /// Only if the serializer fails (it does not for well-formed networks).
     pub fn to_bytes(&self) -> Result<Vec<u8>> {
         let net = &self.network;
-        let dtype = if T::NAME == "f64" {
-            Dtype::F64
-        } else {
-            Dtype::F32
-        };
-        let mut buffers: Vec<(String, Vec<usize>, Vec<u8>)> = Vec::new();
-        for l in 1..=net.last() {
-            let i = l - 1;
-            buffers.push((
-                format!("layers.{i}.weight"),
-                vec![net.sizes()[l], net.sizes()[l - 1]],
-                le_bytes(net.w(l).as_slice()),
-            ));
-            buffers.push((
-                format!("layers.{i}.bias"),
-                vec![net.sizes()[l]],
-                le_bytes(net.b(l)),
-            ));
-        }
+        let buffers = layer_tensors::<T>(net.sizes(), |l| (net.w(l).as_slice(), net.b(l)));
         let arch = net.architecture();
         let mut meta: BTreeMap<String, String> = self.extra.clone();
         meta.insert("format".into(), FORMAT.into());
@@ -191,7 +173,7 @@ impl<T: Scalar> Model<T> {
                 serde_json::to_string(s).expect("numbers serialize"),
             );
         }
-        Ok(serialize_safetensors(dtype, &buffers, &meta))
+        Ok(serialize_safetensors(dtype_of::<T>(), &buffers, &meta))
     }
 
     /// Writes the model to `path` atomically (temporary file + rename).
@@ -388,6 +370,40 @@ pub fn serialize_safetensors(
         out.extend(bytes);
     }
     out
+}
+
+/// The safetensors dtype of T.
+pub fn dtype_of<T: Scalar>() -> Dtype {
+    if T::NAME == "f64" {
+        Dtype::F64
+    } else {
+        Dtype::F32
+    }
+}
+
+/// The tensors `layers.{i}.weight` ([n_(i+1), n_i]) and `layers.{i}.bias` ([n_(i+1)]),
+/// i = l − 1, as `(name, shape, little-endian bytes)` for [`serialize_safetensors`], from
+/// `parameters(l) = (W-shaped values, b-shaped values)` of each layer l = 1, …, L: the
+/// weights of a model, or its gradients.
+pub fn layer_tensors<'a, T: Scalar>(
+    sizes: &[usize],
+    parameters: impl Fn(usize) -> (&'a [T], &'a [T]),
+) -> Vec<(String, Vec<usize>, Vec<u8>)> {
+    let mut tensors = Vec::with_capacity(2 * sizes.len());
+    for l in 1..sizes.len() {
+        let (w, b) = parameters(l);
+        tensors.push((
+            format!("layers.{}.weight", l - 1),
+            vec![sizes[l], sizes[l - 1]],
+            le_bytes(w),
+        ));
+        tensors.push((
+            format!("layers.{}.bias", l - 1),
+            vec![sizes[l]],
+            le_bytes(b),
+        ));
+    }
+    tensors
 }
 
 fn le_bytes<T: Scalar>(values: &[T]) -> Vec<u8> {

@@ -216,13 +216,6 @@ impl<T: Scalar> Gradients<T> {
         }
         Gradients { nabla_w, nabla_b }
     }
-
-    /// The largest absolute entry over all layers (0 for an empty set).
-    pub fn max_abs(&self) -> T {
-        let w = self.nabla_w.iter().flat_map(|m| m.as_slice());
-        let b = self.nabla_b.iter().flatten();
-        w.chain(b).fold(T::zero(), |acc, v| acc.max(v.abs()))
-    }
 }
 
 impl<T: Scalar> Network<T> {

@@ -133,11 +133,6 @@ impl<T: Scalar> Dataset<T> {
                 .map(|l| indices.iter().map(|&i| l[i]).collect()),
         }
     }
-
-    /// The first `n` examples.
-    pub fn head(&self, n: usize) -> Dataset<T> {
-        self.select(&(0..n.min(self.len())).collect::<Vec<_>>())
-    }
 }
 
 /// Copies rows `indices` of `src` into the first rows of `dst` (`dst` must already have

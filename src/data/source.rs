@@ -93,16 +93,8 @@ pub fn read_training(
     };
     match task {
         Task::Classification => {
-            if target_idx.len() != 1 {
-                return Err(Error::config(
-                    "--target",
-                    format!(
-                        "classification takes one label column, got {}",
-                        target_idx.len()
-                    ),
-                ));
-            }
-            let labels = table.strings(target_idx[0]);
+            let label_column = single_label_column(&target_idx)?;
+            let labels = table.strings(label_column);
             let classes = classes_of(&labels);
             if classes.len() < 2 {
                 return Err(Error::Csv {
@@ -112,7 +104,7 @@ pub fn read_training(
                     message: format!("only one class ('{}') in the labels", classes[0]),
                 });
             }
-            let indices = table.class_indices(target_idx[0], &classes)?;
+            let indices = table.class_indices(label_column, &classes)?;
             let data = Dataset::classification(x, indices, classes.len())?;
             Ok(TrainingData {
                 data,
@@ -139,6 +131,20 @@ pub fn read_training(
                 image_shape: None,
             })
         }
+    }
+}
+
+/// Classification reads its labels from exactly one column.
+fn single_label_column(target_idx: &[usize]) -> Result<usize> {
+    match target_idx {
+        [one] => Ok(*one),
+        _ => Err(Error::config(
+            "--target",
+            format!(
+                "classification takes one label column, got {}",
+                target_idx.len()
+            ),
+        )),
     }
 }
 
@@ -240,16 +246,8 @@ pub fn read_for_model<T: Scalar>(
                 .collect::<Result<_>>()?;
             match model.task {
                 Task::Classification => {
-                    if target_idx.len() != 1 {
-                        return Err(Error::config(
-                            "--target",
-                            format!(
-                                "classification takes one label column, got {}",
-                                target_idx.len()
-                            ),
-                        ));
-                    }
-                    let labels = table.class_indices(target_idx[0], &model.classes)?;
+                    let label_column = single_label_column(&target_idx)?;
+                    let labels = table.class_indices(label_column, &model.classes)?;
                     Dataset::classification(x, labels, n_out)?
                 }
                 Task::Regression => {

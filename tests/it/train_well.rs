@@ -624,3 +624,35 @@ fn train_writes_its_curves_and_a_json_line_per_epoch() {
     let reader = decoder.read_info().unwrap();
     assert!(reader.info().width > 100 && reader.info().height > 100);
 }
+
+#[test]
+fn a_plot_or_log_that_cannot_be_written_is_refused_before_training() {
+    let dir = temp();
+    let data = classification_csv(&dir, "d.csv", 30, 1);
+    let out = dir.path().join("m.safetensors");
+    let base = [
+        "train",
+        "--data",
+        s(&data),
+        "--task",
+        "classification",
+        "--out",
+        s(&out),
+    ];
+    let missing = dir.path().join("no/such/c.svg");
+    assert_error(
+        nabla().args(base).args(["--plot", s(&missing)]),
+        &["--plot", "does not exist"],
+    );
+    let wrong = dir.path().join("c.jpg");
+    assert_error(
+        nabla().args(base).args(["--plot", s(&wrong)]),
+        &["--plot", ".svg or .png"],
+    );
+    let log = dir.path().join("no/such/m.jsonl");
+    assert_error(
+        nabla().args(base).args(["--log", s(&log)]),
+        &["--log", "does not exist"],
+    );
+    assert!(!out.exists() && !wrong.exists());
+}

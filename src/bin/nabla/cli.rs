@@ -140,23 +140,23 @@ pub struct InitArgs {
     #[arg(long, value_delimiter = ',', required = true, value_parser = parse_size)]
     pub layers: Vec<usize>,
     /// Activation g of the hidden layers.
-    #[arg(long, default_value = "sigmoid", value_parser = parse_activation)]
+    #[arg(long, default_value = "sigmoid", value_parser = parse_named::<Activation>)]
     pub activation: Activation,
     /// Activation g of the output layer (default: softmax for classification with
     /// cross-entropy, identity for regression, otherwise sigmoid).
-    #[arg(long, value_parser = parse_activation)]
+    #[arg(long, value_parser = parse_named::<Activation>)]
     pub output: Option<Activation>,
     /// Cost c_x: quadratic or cross-entropy.
-    #[arg(long, default_value = "quadratic", value_parser = parse_cost)]
+    #[arg(long, default_value = "quadratic", value_parser = parse_named::<Cost>)]
     pub cost: Cost,
     /// What the outputs mean: classification (classes 0..n_L-1) or regression.
-    #[arg(long, default_value = "classification", value_parser = parse_task)]
+    #[arg(long, default_value = "classification", value_parser = parse_named::<Task>)]
     pub task: Task,
     /// Seed of every random draw.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
     /// Initialisation: nielsen (w ~ N(0,1/n_in), b ~ N(0,1)), xavier or he.
-    #[arg(long, default_value = "nielsen", value_parser = parse_init)]
+    #[arg(long, default_value = "nielsen", value_parser = parse_named::<Init>)]
     pub init: Init,
     /// Precision of the stored tensors.
     #[arg(long, value_enum, default_value = "f32")]
@@ -181,7 +181,7 @@ pub struct TrainArgs {
     #[arg(long, value_delimiter = ',')]
     pub target: Option<Vec<String>>,
     /// Classification (labels, integers or text) or regression (numeric targets).
-    #[arg(long, value_parser = parse_task)]
+    #[arg(long, value_parser = parse_named::<Task>)]
     pub task: Option<Task>,
     /// All layer sizes n_0,...,n_L, e.g. 784,30,10 (must match the data).
     #[arg(long, value_delimiter = ',', value_parser = parse_size, conflicts_with = "hidden")]
@@ -191,14 +191,14 @@ pub struct TrainArgs {
     #[arg(long, value_delimiter = ',', value_parser = parse_size)]
     pub hidden: Option<Vec<usize>>,
     /// Activation g of the hidden layers (default sigmoid).
-    #[arg(long, value_parser = parse_activation)]
+    #[arg(long, value_parser = parse_named::<Activation>)]
     pub activation: Option<Activation>,
     /// Activation g of the output layer (default: sigmoid for MNIST, softmax for CSV
     /// classification, identity for regression).
-    #[arg(long, value_parser = parse_activation)]
+    #[arg(long, value_parser = parse_named::<Activation>)]
     pub output: Option<Activation>,
     /// Cost c_x (default: quadratic for MNIST and regression, cross-entropy for CSV classification).
-    #[arg(long, value_parser = parse_cost)]
+    #[arg(long, value_parser = parse_named::<Cost>)]
     pub cost: Option<Cost>,
     /// Learning rate eta (default: 3.0 for MNIST, 0.5 for classification, 0.05 for regression).
     #[arg(long, value_parser = parse_positive, allow_negative_numbers = true)]
@@ -216,17 +216,17 @@ pub struct TrainArgs {
     #[arg(long)]
     pub no_shuffle: bool,
     /// Initialisation: nielsen (w ~ N(0,1/n_in), b ~ N(0,1)), xavier or he.
-    #[arg(long, value_parser = parse_init)]
+    #[arg(long, value_parser = parse_named::<Init>)]
     pub init: Option<Init>,
     /// Optimizer (defaults as PyTorch's torch.optim): sgd; momentum (mu 0.9, no dampening);
     /// rmsprop (lr 0.01, alpha 0.99, eps 1e-8); adam (lr 0.001, betas 0.9/0.999, eps 1e-8);
     /// adamw (adam + weight decay 0.01); rprop (iRPROP-, lr 0.01 = initial step, etas 0.5/1.2,
     /// steps 1e-6..50; full batch); lbfgs (lr 1, history 100, no line search; full batch).
-    #[arg(long, value_parser = parse_optimizer)]
+    #[arg(long, value_parser = parse_named::<OptimizerKind>)]
     pub optimizer: Option<OptimizerKind>,
     /// Momentum mu for --optimizer momentum (v <- mu v + g, w <- w - eta v); given alone it
     /// selects the momentum optimizer.
-    #[arg(long, value_parser = parse_momentum, allow_negative_numbers = true)]
+    #[arg(long, value_parser = parse_probability, allow_negative_numbers = true)]
     pub momentum: Option<f64>,
     /// Nesterov momentum (w <- w - eta (g + mu v)).
     #[arg(long)]
@@ -253,7 +253,7 @@ pub struct TrainArgs {
     /// exponential (x gamma each epoch; 0.95); cosine (to --eta-min after --warmup epochs);
     /// invscaling (eta0 / t^power_t, t = examples seen; scikit-learn's); plateau (x factor
     /// after --plateau-patience epochs without improvement; scikit-learn's adaptive: 0.2, 2).
-    #[arg(long, value_parser = parse_schedule)]
+    #[arg(long, value_parser = parse_named::<Schedule>)]
     pub schedule: Option<Schedule>,
     /// Decay factor gamma of the step and exponential schedules.
     #[arg(long, value_parser = parse_positive)]
@@ -454,65 +454,40 @@ fn parse_size(s: &str) -> Result<usize, String> {
     }
 }
 
-fn parse_positive(s: &str) -> Result<f64, String> {
+/// A number that `accepted` allows; `rule` is the message when it does not.
+fn parse_number(s: &str, accepted: impl Fn(f64) -> bool, rule: &str) -> Result<f64, String> {
     match s.trim().parse::<f64>() {
-        Ok(v) if v.is_finite() && v > 0.0 => Ok(v),
-        Ok(_) => Err("must be a positive number".into()),
+        Ok(v) if accepted(v) => Ok(v),
+        Ok(_) => Err(rule.into()),
         Err(_) => Err(format!("'{s}' is not a number")),
     }
 }
 
-fn parse_momentum(s: &str) -> Result<f64, String> {
-    match s.trim().parse::<f64>() {
-        Ok(v) if (0.0..1.0).contains(&v) => Ok(v),
-        Ok(_) => Err("must be in [0, 1)".into()),
-        Err(_) => Err(format!("'{s}' is not a number")),
-    }
+fn parse_positive(s: &str) -> Result<f64, String> {
+    parse_number(s, |v| v.is_finite() && v > 0.0, "must be a positive number")
 }
 
 fn parse_non_negative(s: &str) -> Result<f64, String> {
-    match s.trim().parse::<f64>() {
-        Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
-        Ok(_) => Err("must be a number >= 0".into()),
-        Err(_) => Err(format!("'{s}' is not a number")),
-    }
+    parse_number(s, |v| v.is_finite() && v >= 0.0, "must be a number >= 0")
 }
 
 fn parse_unit(s: &str) -> Result<f64, String> {
-    match s.trim().parse::<f64>() {
-        Ok(v) if v > 0.0 && v < 1.0 => Ok(v),
-        Ok(_) => Err("must be strictly between 0 and 1".into()),
-        Err(_) => Err(format!("'{s}' is not a number")),
-    }
+    parse_number(
+        s,
+        |v| v > 0.0 && v < 1.0,
+        "must be strictly between 0 and 1",
+    )
 }
 
+/// A probability p < 1 (dropout, validation fraction) or a momentum μ < 1.
 fn parse_probability(s: &str) -> Result<f64, String> {
-    match s.trim().parse::<f64>() {
-        Ok(v) if (0.0..1.0).contains(&v) => Ok(v),
-        Ok(_) => Err("must be in [0, 1)".into()),
-        Err(_) => Err(format!("'{s}' is not a number")),
-    }
+    parse_number(s, |v| (0.0..1.0).contains(&v), "must be in [0, 1)")
 }
 
-fn parse_optimizer(s: &str) -> Result<OptimizerKind, String> {
-    s.parse().map_err(|e: nabla::Error| strip_field(e))
-}
-
-fn parse_schedule(s: &str) -> Result<Schedule, String> {
-    s.parse().map_err(|e: nabla::Error| strip_field(e))
-}
-
-fn parse_activation(s: &str) -> Result<Activation, String> {
-    s.parse().map_err(|e: nabla::Error| strip_field(e))
-}
-fn parse_cost(s: &str) -> Result<Cost, String> {
-    s.parse().map_err(|e: nabla::Error| strip_field(e))
-}
-fn parse_init(s: &str) -> Result<Init, String> {
-    s.parse().map_err(|e: nabla::Error| strip_field(e))
-}
-fn parse_task(s: &str) -> Result<Task, String> {
-    s.parse().map_err(|e: nabla::Error| strip_field(e))
+/// A library enum by its name (activation, cost, init, task, optimizer, schedule), with the
+/// library's message about the accepted names.
+fn parse_named<T: std::str::FromStr<Err = nabla::Error>>(s: &str) -> Result<T, String> {
+    s.parse().map_err(strip_field)
 }
 
 /// clap already names the flag, so drop the library's "invalid <field>: " prefix.

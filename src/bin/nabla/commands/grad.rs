@@ -4,9 +4,8 @@
 use std::collections::BTreeMap;
 
 use nabla::data::source::read_for_model;
-use nabla::model_file::{serialize_safetensors, Model};
+use nabla::model_file::{dtype_of, layer_tensors, serialize_safetensors, Model};
 use nabla::{Gradients, Pass, Scalar};
-use safetensors::tensor::Dtype;
 use serde_json::json;
 
 use crate::cli::{GradArgs, Precision};
@@ -30,42 +29,15 @@ fn run_in<T: Scalar>(args: &GradArgs) -> anyhow::Result<()> {
     let to_f64 = |v: &T| v.to_f64().unwrap_or(f64::NAN);
 
     if let Some(out) = &args.out {
-        let dtype = if T::NAME == "f64" {
-            Dtype::F64
-        } else {
-            Dtype::F32
-        };
-        let mut buffers = Vec::new();
-        for l in 1..=net.last() {
-            let bytes = |values: &[T]| -> Vec<u8> {
-                values
-                    .iter()
-                    .flat_map(|v| {
-                        if T::NAME == "f64" {
-                            to_f64(v).to_le_bytes().to_vec()
-                        } else {
-                            (to_f64(v) as f32).to_le_bytes().to_vec()
-                        }
-                    })
-                    .collect()
-            };
-            buffers.push((
-                format!("layers.{}.weight", l - 1),
-                vec![net.sizes()[l], net.sizes()[l - 1]],
-                bytes(grads.nabla_w[l].as_slice()),
-            ));
-            buffers.push((
-                format!("layers.{}.bias", l - 1),
-                vec![net.sizes()[l]],
-                bytes(&grads.nabla_b[l]),
-            ));
-        }
+        let buffers = layer_tensors::<T>(net.sizes(), |l| {
+            (grads.nabla_w[l].as_slice(), grads.nabla_b[l].as_slice())
+        });
         let meta = BTreeMap::from([
             ("format".to_string(), "nabla-gradients/1".to_string()),
             ("cost".to_string(), cost.to_string()),
             ("examples".to_string(), data.len().to_string()),
         ]);
-        let bytes = serialize_safetensors(dtype, &buffers, &meta);
+        let bytes = serialize_safetensors(dtype_of::<T>(), &buffers, &meta);
         nabla::atomic::write(out, &bytes)?;
     }
 

@@ -66,9 +66,28 @@ fn run_in<T: Scalar>(args: &TrainArgs) -> anyhow::Result<()> {
         config.augment_shift = Some(nabla::augment::Shift { width, height, max });
     }
     config.validate()?;
-    // Fail on an unwritable --out before spending time on training.
-    if let Some(out) = &args.out {
-        check_writable(out)?;
+    // Fail on an output that cannot be written before spending time on training.
+    for (flag, path) in [
+        ("--out", &args.out),
+        ("--plot", &args.plot),
+        ("--log", &args.log),
+    ] {
+        if let Some(path) = path {
+            check_writable(flag, path)?;
+        }
+    }
+    if let Some(plot) = &args.plot {
+        let extension = plot
+            .extension()
+            .and_then(|e| e.to_str())
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        if !matches!(extension.as_str(), "svg" | "png") {
+            bail!(
+                "invalid --plot: {} must end in .svg or .png",
+                plot.display()
+            );
+        }
     }
 
     let net = &model.network;
@@ -257,38 +276,7 @@ fn new_model<T: Scalar>(args: &TrainArgs) -> anyhow::Result<Prepared<T>> {
     };
     let training = read_training(data_path, args.target.as_deref(), args.task)?;
     let (n_in, n_out) = (training.data.features(), training.data.outputs());
-    let sizes = match (&args.layers, &args.hidden) {
-        (Some(layers), _) => {
-            check_layers(layers, n_in, n_out, training.task)?;
-            layers.clone()
-        }
-        (None, hidden) => {
-            let hidden = hidden.clone().unwrap_or_else(|| vec![30]);
-            [vec![n_in], hidden, vec![n_out]].concat()
-        }
-    };
-    let (default_output, default_cost, default_lr) = match training.task {
-        Task::Classification if training.is_idx => (Activation::Sigmoid, Cost::Quadratic, 3.0),
-        Task::Classification => (Activation::Softmax, Cost::CrossEntropy, 0.5),
-        Task::Regression => (Activation::Identity, Cost::Quadratic, 0.05),
-    };
-    let cost = args.cost.unwrap_or(default_cost);
-    let output = args.output.unwrap_or(
-        if cost == Cost::CrossEntropy
-            && args.cost.is_some()
-            && training.task == Task::Classification
-        {
-            Activation::Softmax
-        } else {
-            default_output
-        },
-    );
-    let arch = Architecture::new(
-        &sizes,
-        args.activation.unwrap_or(Activation::Sigmoid),
-        output,
-        cost,
-    )?;
+    let (arch, default_lr) = architecture(args, n_in, n_out, training.task, training.is_idx)?;
     let network: Network<T> = Network::new(arch, args.init.unwrap_or_default(), args.seed)?;
     let mut model = Model::new(network, training.task);
     model.classes = training.classes.clone();
@@ -326,26 +314,7 @@ fn nielsen_mnist<T: Scalar>(args: &TrainArgs) -> anyhow::Result<Prepared<T>> {
         bail!("invalid --target/--task: the embedded MNIST subset is a classification set (give --data for your own)");
     }
     let (train, test) = embedded_mnist::<T>()?;
-    let sizes = match (&args.layers, &args.hidden) {
-        (Some(layers), _) => {
-            check_layers(layers, 784, 10, Task::Classification)?;
-            layers.clone()
-        }
-        (None, Some(hidden)) => [vec![784], hidden.clone(), vec![10]].concat(),
-        (None, None) => vec![784, 30, 10],
-    };
-    let cost = args.cost.unwrap_or(Cost::Quadratic);
-    let output = args.output.unwrap_or(if cost == Cost::CrossEntropy {
-        Activation::Softmax
-    } else {
-        Activation::Sigmoid
-    });
-    let arch = Architecture::new(
-        &sizes,
-        args.activation.unwrap_or(Activation::Sigmoid),
-        output,
-        cost,
-    )?;
+    let (arch, default_lr) = architecture(args, 784, 10, Task::Classification, true)?;
     let network: Network<T> = Network::new(arch, args.init.unwrap_or(Init::Nielsen), args.seed)?;
     let model = Model::new(network, Task::Classification);
     let test = match &args.test {
@@ -357,7 +326,7 @@ fn nielsen_mnist<T: Scalar>(args: &TrainArgs) -> anyhow::Result<Prepared<T>> {
         train,
         test: Some(test),
         data_name: embedded_name(),
-        learning_rate: Some(3.0),
+        learning_rate: Some(default_lr),
         task_inferred: false,
         image_shape: Some((28, 28)),
     })
@@ -558,6 +527,52 @@ fn config_from_args(args: &TrainArgs, mode_default_lr: Option<f64>) -> anyhow::R
     })
 }
 
+/// The network to build from the flags, for data with `n_in` features and `n_out` outputs,
+/// and the learning rate plain SGD gets when --lr is not given. Defaults: one hidden layer
+/// of 30 sigmoid neurons; images (MNIST) get Nielsen's sigmoid output with the quadratic
+/// cost (eta 3.0), other classification softmax + cross-entropy (0.5), regression identity +
+/// quadratic (0.05); an explicit --cost cross-entropy for classification implies softmax.
+fn architecture(
+    args: &TrainArgs,
+    n_in: usize,
+    n_out: usize,
+    task: Task,
+    images: bool,
+) -> anyhow::Result<(Architecture, f64)> {
+    let sizes = match (&args.layers, &args.hidden) {
+        (Some(layers), _) => {
+            check_layers(layers, n_in, n_out, task)?;
+            layers.clone()
+        }
+        (None, hidden) => [
+            vec![n_in],
+            hidden.clone().unwrap_or_else(|| vec![30]),
+            vec![n_out],
+        ]
+        .concat(),
+    };
+    let (default_output, default_cost, default_lr) = match task {
+        Task::Classification if images => (Activation::Sigmoid, Cost::Quadratic, 3.0),
+        Task::Classification => (Activation::Softmax, Cost::CrossEntropy, 0.5),
+        Task::Regression => (Activation::Identity, Cost::Quadratic, 0.05),
+    };
+    let cost = args.cost.unwrap_or(default_cost);
+    let output = args.output.unwrap_or(
+        if cost == Cost::CrossEntropy && task == Task::Classification {
+            Activation::Softmax
+        } else {
+            default_output
+        },
+    );
+    let arch = Architecture::new(
+        &sizes,
+        args.activation.unwrap_or(Activation::Sigmoid),
+        output,
+        cost,
+    )?;
+    Ok((arch, default_lr))
+}
+
 fn check_layers(layers: &[usize], n_in: usize, n_out: usize, task: Task) -> anyhow::Result<()> {
     if layers.len() < 2 {
         bail!("invalid --layers: need at least an input and an output size");
@@ -580,13 +595,13 @@ fn check_layers(layers: &[usize], n_in: usize, n_out: usize, task: Task) -> anyh
     Ok(())
 }
 
-fn check_writable(out: &std::path::Path) -> anyhow::Result<()> {
+fn check_writable(flag: &str, out: &std::path::Path) -> anyhow::Result<()> {
     let dir = match out.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => std::path::Path::new("."),
     };
     if !dir.is_dir() {
-        bail!("invalid --out: folder {} does not exist", dir.display());
+        bail!("invalid {flag}: folder {} does not exist", dir.display());
     }
     Ok(())
 }
