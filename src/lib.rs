@@ -50,6 +50,7 @@ pub mod noise;
 pub mod optimizer;
 pub mod plot;
 pub mod schedule;
+mod sgemm;
 pub mod train;
 
 pub use activation::Activation;

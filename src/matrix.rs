@@ -9,6 +9,7 @@
 
 use std::fmt::{Debug, Display};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 use faer::{Accum, MatMut, MatRef as FaerRef, Par};
 
@@ -37,9 +38,17 @@ pub trait Scalar:
     /// The name used in model files and on the command line ("f32" or "f64").
     const NAME: &'static str;
 
+    /// The kernel for an m × k by k × n product. Chosen once per [`gemm`] call, for the
+    /// whole product, so that the blocks threads compute all use the same kernel.
+    #[doc(hidden)]
+    fn kernel_for(_m: usize, _n: usize, _k: usize) -> GemmKernel {
+        GemmKernel::Faer
+    }
+
     /// `dst ← alpha · lhs · rhs` (replace) or `dst ← dst + alpha · lhs · rhs` (add), single-threaded.
     #[doc(hidden)]
-    fn faer_matmul(
+    fn matmul(
+        kernel: GemmKernel,
         dst: MatMut<'_, Self>,
         accumulate: bool,
         lhs: FaerRef<'_, Self>,
@@ -63,19 +72,52 @@ pub trait Scalar:
     }
 }
 
+/// Which kernel runs a product (an implementation detail of [`gemm`]).
+#[doc(hidden)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GemmKernel {
+    /// faer's kernels: f64, small products, CPUs without AVX-512.
+    Faer,
+    /// nabla's own blocked AVX-512 kernel (`sgemm.rs`): large f32 products.
+    Avx512,
+}
+
+/// f32 products with `M·N·K` at least this run on nabla's AVX-512 kernel where the CPU has
+/// it. Measured (BENCHMARKS.md, "GEMM"): at W3's and W4's products (1.3·10⁸ to 4·10⁸) it is
+/// 1.2-1.6× faster than faer; at W2's (2·10⁶ to 1.3·10⁷) faer is as fast or faster, its
+/// packing being cheaper for small blocks.
+pub const AVX512_MIN_MNK: usize = 1 << 24;
+
+/// f32 products of one row (batch 1) with `N·K` at least this run on nabla's AVX-512
+/// matrix-vector loops where the CPU has them; below it, the product takes well under a
+/// microsecond either way.
+pub const GEMV_MIN_NK: usize = 1 << 10;
+
 impl Scalar for f32 {
     const NAME: &'static str = "f32";
     #[inline(always)]
     fn exp_fast(self) -> f32 {
         exp_f32(self)
     }
-    fn faer_matmul(
+    fn kernel_for(m: usize, n: usize, k: usize) -> GemmKernel {
+        let large = m * n * k >= AVX512_MIN_MNK || (m == 1 && n * k >= GEMV_MIN_NK);
+        if large && crate::sgemm::available() {
+            GemmKernel::Avx512
+        } else {
+            GemmKernel::Faer
+        }
+    }
+    fn matmul(
+        kernel: GemmKernel,
         dst: MatMut<'_, f32>,
         accumulate: bool,
         lhs: FaerRef<'_, f32>,
         rhs: FaerRef<'_, f32>,
         alpha: f32,
     ) {
+        if kernel == GemmKernel::Avx512 {
+            return crate::sgemm::matmul(dst, accumulate, lhs, rhs, alpha);
+        }
         let accum = if accumulate {
             Accum::Add
         } else {
@@ -91,7 +133,8 @@ impl Scalar for f64 {
     fn exp_fast(self) -> f64 {
         self.exp()
     }
-    fn faer_matmul(
+    fn matmul(
+        _kernel: GemmKernel,
         dst: MatMut<'_, f64>,
         accumulate: bool,
         lhs: FaerRef<'_, f64>,
@@ -405,11 +448,12 @@ pub fn gemm<'a, 'b, T: Scalar>(
     }
     let dst = MatMut::from_row_major_slice_mut(&mut c.data, rows, cols);
     let add = accumulate == Accumulate::Add;
+    let kernel = T::kernel_for(rows, cols, a.cols);
     let threads = threads();
     if threads > 1 && rows * cols * a.cols >= PARALLEL_MIN_MNK {
-        gemm_split(dst, add, a.faer(), b.faer(), alpha, threads);
+        gemm_split(kernel, dst, add, a.faer(), b.faer(), alpha, threads);
     } else {
-        T::faer_matmul(dst, add, a.faer(), b.faer(), alpha);
+        T::matmul(kernel, dst, add, a.faer(), b.faer(), alpha);
     }
 }
 
@@ -440,10 +484,11 @@ pub fn threads() -> usize {
 }
 
 /// `dst ← (dst +) α lhs rhs` with dst cut into `threads` blocks along its longer side,
-/// one scoped thread per block (the calling thread takes the last). Each block is an
-/// ordinary product of a slice of lhs (or rhs) with the other factor whole, so the sum
-/// over k for every entry runs in the same order as without the split.
+/// one per thread of a persistent pool (the calling thread takes the last block). Each
+/// block is an ordinary product of a slice of lhs (or rhs) with the other factor whole, so
+/// the sum over k for every entry runs in the same order as without the split.
 fn gemm_split<T: Scalar>(
+    kernel: GemmKernel,
     dst: MatMut<'_, T>,
     add: bool,
     lhs: FaerRef<'_, T>,
@@ -454,29 +499,54 @@ fn gemm_split<T: Scalar>(
     let by_rows = dst.nrows() >= dst.ncols();
     let len = if by_rows { dst.nrows() } else { dst.ncols() };
     let threads = threads.min(len);
+    let Some(pool) = worker_pool(threads) else {
+        return T::matmul(kernel, dst, add, lhs, rhs, alpha);
+    };
     // Blocks of whole multiples of 16 rows/columns (a register tile) where possible.
     let step = len.div_ceil(threads).next_multiple_of(16).min(len);
-    std::thread::scope(|scope| {
+    pool.in_place_scope(|scope| {
         let (mut dst, mut lhs, mut rhs) = (dst, lhs, rhs);
         loop {
             let remaining = if by_rows { dst.nrows() } else { dst.ncols() };
             if remaining <= step {
-                T::faer_matmul(dst, add, lhs, rhs, alpha);
+                T::matmul(kernel, dst, add, lhs, rhs, alpha);
                 break;
             }
             if by_rows {
                 let (head, tail) = dst.split_at_row_mut(step);
                 let (lhs_head, lhs_tail) = lhs.split_at_row(step);
-                scope.spawn(move || T::faer_matmul(head, add, lhs_head, rhs, alpha));
+                scope.spawn(move |_| T::matmul(kernel, head, add, lhs_head, rhs, alpha));
                 (dst, lhs) = (tail, lhs_tail);
             } else {
                 let (head, tail) = dst.split_at_col_mut(step);
                 let (rhs_head, rhs_tail) = rhs.split_at_col(step);
-                scope.spawn(move || T::faer_matmul(head, add, lhs, rhs_head, alpha));
+                scope.spawn(move |_| T::matmul(kernel, head, add, lhs, rhs_head, alpha));
                 (dst, rhs) = (tail, rhs_tail);
             }
         }
     });
+}
+
+/// The pool of `threads - 1` workers that [`gemm_split`] hands blocks to, started on first
+/// use and kept (a thread started per product would cost tens of microseconds, and would
+/// grow its packing buffers anew each time). `None` if the threads cannot be started; the
+/// product then runs on the calling thread.
+fn worker_pool(threads: usize) -> Option<Arc<rayon::ThreadPool>> {
+    static POOL: Mutex<Option<(usize, Arc<rayon::ThreadPool>)>> = Mutex::new(None);
+    let mut pool = POOL.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    if let Some((workers, pool)) = pool.as_ref() {
+        if *workers == threads - 1 {
+            return Some(Arc::clone(pool));
+        }
+    }
+    let built = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads - 1)
+        .thread_name(|i| format!("nabla-gemm-{i}"))
+        .build()
+        .ok()
+        .map(Arc::new)?;
+    *pool = Some((threads - 1, Arc::clone(&built)));
+    Some(built)
 }
 
 #[cold]

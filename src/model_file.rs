@@ -360,7 +360,7 @@ pub fn serialize_safetensors(
     }
     let mut json =
         serde_json::to_vec(&serde_json::Value::Object(header)).expect("a JSON object serializes");
-    while json.len() % 8 != 0 {
+    while !json.len().is_multiple_of(8) {
         json.push(b' ');
     }
     let mut out = Vec::with_capacity(8 + json.len() + offset);

@@ -1,0 +1,604 @@
+//! nabla's own f32 GEMM for x86-64 CPUs with AVX-512: `C ← α A B` or `C ← C + α A B`,
+//! C row-major, A and B any strides (so transposes stay views).
+//!
+//! Why not faer here: on the products of W3 and W4 (M·N·K from 1.3·10⁸ to 4·10⁸) faer's
+//! kernels ran at 78-117 GFLOP/s on the development machine, where MKL (through PyTorch)
+//! ran at 146-152 and the core's FMA peak is ~170 (2 × 512-bit FMA per cycle). This module
+//! is the classic blocked design of Goto and BLIS, sized for the 48 KiB L1 and 2 MiB L2 of
+//! that core:
+//!
+//! - B is packed in KC × NC blocks into panels NR = 32 columns wide (two 16-lane zmm
+//!   registers per k), A in MC × KC blocks into panels MR = 12 rows tall; packing
+//!   transposes 16 × 16 blocks in registers when an operand is contiguous along k (the
+//!   `Wᵀ` of the forward pass, the activations), so no transpose is ever materialised.
+//! - The micro-kernel keeps a 12 × 32 tile of C in 24 zmm accumulators and runs down k:
+//!   two loads of B, twelve broadcasts of A, 24 FMAs per step. It adds its tile into C
+//!   once per KC block, through masked loads and stores at the right and bottom edges.
+//!
+//! Bits: every entry of C is the same sum in the same order (k in KC blocks from 0, each
+//! block summed from its first k) whatever the shape of the block of C being computed, so
+//! cutting C into blocks for threads changes no bit.
+//!
+//! Only f32 and only AVX-512: f64 (gradient checks) and other CPUs use faer, and products
+//! below [`crate::matrix`]'s cut-off stay on faer, which is faster there.
+
+use std::cell::RefCell;
+
+use faer::{MatMut, MatRef};
+
+/// Whether this CPU can run [`matmul`] (AVX-512 F, detected at run time).
+pub(crate) fn available() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::arch::is_x86_feature_detected!("avx512f")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+/// `dst ← α lhs rhs` (`accumulate` false) or `dst ← dst + α lhs rhs`, on one thread.
+///
+/// # Panics
+/// If [`available`] is false, dst's columns are not contiguous, or the shapes disagree
+/// (callers check all three first).
+pub(crate) fn matmul(
+    dst: MatMut<'_, f32>,
+    accumulate: bool,
+    lhs: MatRef<'_, f32>,
+    rhs: MatRef<'_, f32>,
+    alpha: f32,
+) {
+    let (m, n, k) = (dst.nrows(), dst.ncols(), lhs.ncols());
+    assert!(available(), "sgemm needs AVX-512");
+    assert!(
+        lhs.nrows() == m && rhs.nrows() == k && rhs.ncols() == n,
+        "sgemm shapes"
+    );
+    assert!(dst.col_stride() == 1 || n <= 1, "sgemm writes rows of C");
+    let c_rs = usize::try_from(dst.row_stride()).expect("sgemm: C's rows go forward");
+    if m == 0 || n == 0 {
+        return;
+    }
+    #[cfg(target_arch = "x86_64")]
+    {
+        let a = Strided {
+            ptr: lhs.as_ptr(),
+            rs: lhs.row_stride(),
+            cs: lhs.col_stride(),
+        };
+        let b = Strided {
+            ptr: rhs.as_ptr(),
+            rs: rhs.row_stride(),
+            cs: rhs.col_stride(),
+        };
+        let c = dst.as_ptr_mut();
+        if k == 0 {
+            if !accumulate {
+                // SAFETY: C has n contiguous entries in each of its m rows.
+                (0..m).for_each(|i| unsafe { std::ptr::write_bytes(c.add(i * c_rs), 0, n) });
+            }
+            return;
+        }
+        if m == 1 && (a.cs == 1 || k == 1) && (b.rs == 1 || b.cs == 1) {
+            // SAFETY: as below; a is one row of k contiguous entries.
+            return unsafe { x86::gemv(n, k, alpha, a.ptr, b, c, accumulate) };
+        }
+        BUFFERS.with_borrow_mut(|buffers| {
+            // SAFETY: AVX-512 F is present (asserted); the views give valid pointers and
+            // strides for m × k, k × n and m × n entries; C is a unique borrow, so it
+            // overlaps neither A nor B.
+            unsafe { x86::sgemm(buffers, m, n, k, alpha, a, b, c, c_rs, accumulate) }
+        });
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+thread_local! {
+    /// Packing buffers, one set per thread, grown once and then reused: the steady state
+    /// allocates nothing.
+    static BUFFERS: RefCell<x86::Buffers> = RefCell::new(x86::Buffers::default());
+}
+
+#[cfg(target_arch = "x86_64")]
+use x86::Strided;
+
+#[cfg(target_arch = "x86_64")]
+mod x86 {
+    use std::arch::x86_64::*;
+
+    pub const MR: usize = 12;
+    pub const NR: usize = 32;
+    /// KC × NR floats of packed B (24 KiB) stay in L1 while the A panels stream past.
+    pub const KC: usize = 192;
+    /// MC × KC floats of packed A (108 KiB) stay in L2.
+    pub const MC: usize = 12 * MR;
+    pub const NC: usize = 1024;
+
+    #[derive(Clone, Copy)]
+    #[repr(C, align(64))]
+    struct Line([f32; 16]);
+
+    #[derive(Default)]
+    pub struct Buffers {
+        a: Vec<Line>,
+        b: Vec<Line>,
+    }
+
+    fn lines(buffer: &mut Vec<Line>, floats: usize) -> *mut f32 {
+        let needed = floats.div_ceil(16);
+        if buffer.len() < needed {
+            buffer.resize(needed, Line([0.0; 16]));
+        }
+        buffer.as_mut_ptr() as *mut f32
+    }
+
+    /// A strided read-only matrix: entry (i, j) at `ptr[i * rs + j * cs]`.
+    #[derive(Clone, Copy)]
+    pub struct Strided {
+        pub ptr: *const f32,
+        pub rs: isize,
+        pub cs: isize,
+    }
+
+    /// # Safety
+    /// `available()` must be true; a (m × k), b (k × n) and c (m × n, row stride `c_rs`,
+    /// column stride 1) must be valid for those extents, and c must not overlap a or b.
+    #[allow(clippy::too_many_arguments)]
+    #[target_feature(enable = "avx512f")]
+    pub unsafe fn sgemm(
+        buffers: &mut Buffers,
+        m: usize,
+        n: usize,
+        k: usize,
+        alpha: f32,
+        a: Strided,
+        b: Strided,
+        c: *mut f32,
+        c_rs: usize,
+        accumulate: bool,
+    ) {
+        let mut jc = 0;
+        while jc < n {
+            let nc = NC.min(n - jc);
+            let nc_panels = nc.div_ceil(NR);
+            let mut pc = 0;
+            while pc < k {
+                let kc = KC.min(k - pc);
+                let add = accumulate || pc > 0;
+                let bp = lines(&mut buffers.b, nc_panels * NR * kc);
+                pack_b(bp, b, pc, kc, jc, nc);
+                let mut ic = 0;
+                while ic < m {
+                    let mc = MC.min(m - ic);
+                    let mc_panels = mc.div_ceil(MR);
+                    let ap = lines(&mut buffers.a, mc_panels * MR * kc);
+                    pack_a(ap, a, ic, mc, pc, kc);
+                    for jr in 0..nc_panels {
+                        let cols = NR.min(nc - jr * NR);
+                        let (mask_lo, mask_hi) = (mask(cols), mask(cols.saturating_sub(16)));
+                        let bpanel = bp.add(jr * NR * kc);
+                        for ir in 0..mc_panels {
+                            let rows = MR.min(mc - ir * MR);
+                            let cptr = c.add((ic + ir * MR) * c_rs + jc + jr * NR);
+                            kernel(
+                                kc,
+                                ap.add(ir * MR * kc),
+                                bpanel,
+                                cptr,
+                                c_rs,
+                                rows,
+                                mask_lo,
+                                mask_hi,
+                                alpha,
+                                add,
+                            );
+                        }
+                    }
+                    ic += mc;
+                }
+                pc += kc;
+            }
+            jc += nc;
+        }
+    }
+
+    /// `c ← α a B (+ c)` for one row a (k contiguous entries): the batch-1 forward pass
+    /// (`B = Wᵀ`, W's rows contiguous: dot products) and BP2 (`B = W`: rows of B scaled and
+    /// summed). Packing would cost more than the product here, so B is read in place.
+    #[allow(clippy::too_many_arguments)]
+    #[target_feature(enable = "avx512f")]
+    pub unsafe fn gemv(
+        n: usize,
+        k: usize,
+        alpha: f32,
+        a: *const f32,
+        b: Strided,
+        c: *mut f32,
+        add: bool,
+    ) {
+        let finish = |j: usize, sum: f32| {
+            let old = if add { *c.add(j) } else { 0.0 };
+            *c.add(j) = alpha * sum + old;
+        };
+        if b.rs == 1 {
+            // c_j = α Σ_p a_p B[p, j], column j of B contiguous: eight dot products at a
+            // time, 16 lanes each, reduced at the end.
+            const ROWS: usize = 8;
+            let column = |j: usize| b.ptr.offset(j as isize * b.cs);
+            let mut j = 0;
+            while j < n {
+                let rows = ROWS.min(n - j);
+                let mut acc = [_mm512_setzero_ps(); ROWS];
+                let mut p = 0;
+                while p < k {
+                    let m = mask(k - p);
+                    let x = _mm512_maskz_loadu_ps(m, a.add(p));
+                    for (r, acc) in acc.iter_mut().enumerate() {
+                        // Rows past n repeat the last one (in bounds) and are not stored.
+                        let src = column(j + r.min(rows - 1)).add(p);
+                        *acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, src), x, *acc);
+                    }
+                    p += 16;
+                }
+                for (r, acc) in acc.iter().enumerate().take(rows) {
+                    finish(j + r, _mm512_reduce_add_ps(*acc));
+                }
+                j += ROWS;
+            }
+        } else {
+            // c[j..] = α Σ_p a_p B[p, j..], rows of B contiguous: 128 columns at a time in
+            // eight accumulators.
+            const WIDTH: usize = 128;
+            let mut j = 0;
+            while j < n {
+                let width = WIDTH.min(n - j);
+                let masks: [__mmask16; 8] =
+                    std::array::from_fn(|v| mask(width.saturating_sub(16 * v)));
+                let mut acc = [_mm512_setzero_ps(); 8];
+                for p in 0..k {
+                    let x = _mm512_set1_ps(*a.add(p));
+                    let row = b.ptr.offset(p as isize * b.rs).add(j);
+                    for (v, acc) in acc.iter_mut().enumerate() {
+                        let src = row.wrapping_add(16 * v);
+                        *acc = _mm512_fmadd_ps(x, _mm512_maskz_loadu_ps(masks[v], src), *acc);
+                    }
+                }
+                let alpha = _mm512_set1_ps(alpha);
+                for (v, acc) in acc.iter().enumerate() {
+                    let dst = c.add(j).wrapping_add(16 * v);
+                    let old = if add {
+                        _mm512_maskz_loadu_ps(masks[v], dst)
+                    } else {
+                        _mm512_setzero_ps()
+                    };
+                    _mm512_mask_storeu_ps(dst, masks[v], _mm512_fmadd_ps(alpha, *acc, old));
+                }
+                j += WIDTH;
+            }
+        }
+    }
+
+    /// 16 × 16 transpose in registers: on return, `r[i][j]` holds the old `r[j][i]`.
+    #[inline]
+    #[target_feature(enable = "avx512f")]
+    unsafe fn transpose16(r: &mut [__m512; 16]) {
+        let mut t = [_mm512_setzero_ps(); 16];
+        for i in 0..8 {
+            t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+            t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+        }
+        for i in 0..4 {
+            let (a, b, c, d) = (t[4 * i], t[4 * i + 1], t[4 * i + 2], t[4 * i + 3]);
+            r[4 * i] = _mm512_shuffle_ps::<0x44>(a, c);
+            r[4 * i + 1] = _mm512_shuffle_ps::<0xEE>(a, c);
+            r[4 * i + 2] = _mm512_shuffle_ps::<0x44>(b, d);
+            r[4 * i + 3] = _mm512_shuffle_ps::<0xEE>(b, d);
+        }
+        for h in 0..2 {
+            for i in 0..4 {
+                t[8 * h + i] = _mm512_shuffle_f32x4::<0x88>(r[8 * h + i], r[8 * h + 4 + i]);
+                t[8 * h + 4 + i] = _mm512_shuffle_f32x4::<0xDD>(r[8 * h + i], r[8 * h + 4 + i]);
+            }
+        }
+        for i in 0..8 {
+            r[i] = _mm512_shuffle_f32x4::<0x88>(t[i], t[8 + i]);
+            r[8 + i] = _mm512_shuffle_f32x4::<0xDD>(t[i], t[8 + i]);
+        }
+    }
+
+    fn mask(count: usize) -> __mmask16 {
+        if count >= 16 {
+            0xFFFF
+        } else {
+            ((1u32 << count) - 1) as u16
+        }
+    }
+
+    /// Loads `rows` rows (the rest zero) of 16 consecutive floats, `count` of them valid:
+    /// row i starts at `src + i * stride`.
+    #[inline]
+    #[target_feature(enable = "avx512f")]
+    unsafe fn load_block(
+        src: *const f32,
+        stride: isize,
+        rows: usize,
+        count: usize,
+    ) -> [__m512; 16] {
+        // A fixed trip count keeps the block in registers; rows past `rows` load nothing
+        // (a zero mask reads no memory).
+        let m = mask(count);
+        std::array::from_fn(|i| {
+            let m = if i < rows { m } else { 0 };
+            _mm512_maskz_loadu_ps(m, src.wrapping_offset(i as isize * stride))
+        })
+    }
+
+    /// Packs rows ic..ic+mc, columns pc..pc+kc of A into panels of MR rows: panel i holds,
+    /// for each p, the MR entries A[ic + i·MR + r, pc + p] (zero past the last row).
+    #[inline(never)]
+    #[target_feature(enable = "avx512f")]
+    unsafe fn pack_a(dst: *mut f32, a: Strided, ic: usize, mc: usize, pc: usize, kc: usize) {
+        let panels = mc.div_ceil(MR);
+        for i in 0..panels {
+            let rows = MR.min(mc - i * MR);
+            let panel = dst.add(i * MR * kc);
+            let origin = a
+                .ptr
+                .offset((ic + i * MR) as isize * a.rs + pc as isize * a.cs);
+            if a.cs == 1 {
+                // Rows contiguous in k: transpose 16 columns at a time.
+                let mut p = 0;
+                while p < kc {
+                    let count = 16.min(kc - p);
+                    let mut block = load_block(origin.add(p), a.rs, rows, count);
+                    transpose16(&mut block);
+                    for (q, v) in block.iter().enumerate() {
+                        let m = if q < count { mask(MR) } else { 0 };
+                        _mm512_mask_storeu_ps(panel.wrapping_add((p + q) * MR), m, *v);
+                    }
+                    p += 16;
+                }
+            } else if a.rs == 1 {
+                for p in 0..kc {
+                    let v = _mm512_maskz_loadu_ps(mask(rows), origin.offset(p as isize * a.cs));
+                    _mm512_mask_storeu_ps(panel.add(p * MR), mask(MR), v);
+                }
+            } else {
+                for p in 0..kc {
+                    for r in 0..MR {
+                        *panel.add(p * MR + r) = if r < rows {
+                            *origin.offset(r as isize * a.rs + p as isize * a.cs)
+                        } else {
+                            0.0
+                        };
+                    }
+                }
+            }
+        }
+    }
+
+    /// Packs rows pc..pc+kc, columns jc..jc+nc of B into panels of NR columns: panel j holds,
+    /// for each p, the NR entries B[pc + p, jc + j·NR + c] (zero past the last column).
+    #[inline(never)]
+    #[target_feature(enable = "avx512f")]
+    unsafe fn pack_b(dst: *mut f32, b: Strided, pc: usize, kc: usize, jc: usize, nc: usize) {
+        let panels = nc.div_ceil(NR);
+        for j in 0..panels {
+            let cols = NR.min(nc - j * NR);
+            let panel = dst.add(j * NR * kc);
+            let origin = b
+                .ptr
+                .offset(pc as isize * b.rs + (jc + j * NR) as isize * b.cs);
+            if b.cs == 1 {
+                let (lo, hi) = (mask(cols), mask(cols.saturating_sub(16)));
+                for p in 0..kc {
+                    let src = origin.offset(p as isize * b.rs);
+                    _mm512_store_ps(panel.add(p * NR), _mm512_maskz_loadu_ps(lo, src));
+                    _mm512_store_ps(
+                        panel.add(p * NR + 16),
+                        _mm512_maskz_loadu_ps(hi, src.wrapping_add(16)),
+                    );
+                }
+            } else if b.rs == 1 {
+                // B's columns contiguous in k (B = Wᵀ): transpose 16 × 16 blocks.
+                for half in 0..2 {
+                    let half_cols = cols.saturating_sub(16 * half).min(16);
+                    let src = origin.offset((16 * half) as isize * b.cs);
+                    let mut p = 0;
+                    while p < kc {
+                        let count = 16.min(kc - p);
+                        let mut block = load_block(src.add(p), b.cs, half_cols, count);
+                        transpose16(&mut block);
+                        for (q, v) in block.iter().enumerate() {
+                            let m = if q < count { 0xFFFF } else { 0 };
+                            let dst = panel.wrapping_add((p + q) * NR + 16 * half);
+                            _mm512_mask_storeu_ps(dst, m, *v);
+                        }
+                        p += 16;
+                    }
+                }
+            } else {
+                for p in 0..kc {
+                    for c in 0..NR {
+                        *panel.add(p * NR + c) = if c < cols {
+                            *origin.offset(p as isize * b.rs + c as isize * b.cs)
+                        } else {
+                            0.0
+                        };
+                    }
+                }
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    #[inline]
+    #[target_feature(enable = "avx512f")]
+    unsafe fn kernel(
+        kc: usize,
+        a: *const f32,
+        b: *const f32,
+        c: *mut f32,
+        c_rs: usize,
+        rows: usize,
+        mask_lo: __mmask16,
+        mask_hi: __mmask16,
+        alpha: f32,
+        add: bool,
+    ) {
+        // Start fetching the tile of C now: it is read and written after the loop over k.
+        for r in 0..rows {
+            _mm_prefetch::<_MM_HINT_T0>(c.add(r * c_rs) as *const i8);
+            _mm_prefetch::<_MM_HINT_T0>(c.add(r * c_rs).wrapping_add(16) as *const i8);
+        }
+        let mut acc = [[_mm512_setzero_ps(); 2]; MR];
+        for p in 0..kc {
+            let b0 = _mm512_load_ps(b.add(p * NR));
+            let b1 = _mm512_load_ps(b.add(p * NR + 16));
+            // C[r, ·] += A[r, p] B[p, ·] for the MR rows: one broadcast, two FMAs each.
+            for (r, acc) in acc.iter_mut().enumerate() {
+                let ar = _mm512_set1_ps(*a.add(p * MR + r));
+                acc[0] = _mm512_fmadd_ps(ar, b0, acc[0]);
+                acc[1] = _mm512_fmadd_ps(ar, b1, acc[1]);
+            }
+        }
+        let alpha = _mm512_set1_ps(alpha);
+        for (r, acc) in acc.iter().enumerate().take(rows) {
+            let row = c.add(r * c_rs);
+            let old0 = if add {
+                _mm512_maskz_loadu_ps(mask_lo, row)
+            } else {
+                _mm512_setzero_ps()
+            };
+            let old1 = if add {
+                _mm512_maskz_loadu_ps(mask_hi, row.wrapping_add(16))
+            } else {
+                _mm512_setzero_ps()
+            };
+            _mm512_mask_storeu_ps(row, mask_lo, _mm512_fmadd_ps(alpha, acc[0], old0));
+            _mm512_mask_storeu_ps(
+                row.wrapping_add(16),
+                mask_hi,
+                _mm512_fmadd_ps(alpha, acc[1], old1),
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Entry (i, j) of an r × c matrix stored row-major (`transposed` false) or as its
+    /// transpose (c × r row-major), filled with a hash of the index.
+    fn filled(rows: usize, cols: usize, seed: u64) -> Vec<f32> {
+        (0..rows * cols)
+            .map(|i| ((i as u64 * 2_654_435_761 + seed) % 2001) as f32 / 1000.0 - 1.0)
+            .collect()
+    }
+
+    fn view(data: &[f32], rows: usize, cols: usize, transposed: bool) -> MatRef<'_, f32> {
+        if transposed {
+            MatRef::from_row_major_slice(data, cols, rows).transpose()
+        } else {
+            MatRef::from_row_major_slice(data, rows, cols)
+        }
+    }
+
+    /// The product in f64 against `matmul` in f32, for one shape and layout. The f32 error
+    /// bound is k·ε times the sum of |a||b| (the standard bound for a dot product).
+    fn check(m: usize, k: usize, n: usize, at: bool, bt: bool, add: bool, alpha: f32) {
+        let (a, b) = (filled(m, k, 1), filled(k, n, 2));
+        let (av, bv) = (view(&a, m, k, at), view(&b, k, n, bt));
+        let before = filled(m, n, 3);
+        let mut c = before.clone();
+        matmul(
+            MatMut::from_row_major_slice_mut(&mut c, m, n),
+            add,
+            av,
+            bv,
+            alpha,
+        );
+        for i in 0..m {
+            for j in 0..n {
+                let (mut sum, mut size) = (0.0f64, 0.0f64);
+                for p in 0..k {
+                    let product = av[(i, p)] as f64 * bv[(p, j)] as f64;
+                    sum += product;
+                    size += product.abs();
+                }
+                let old = if add { before[i * n + j] as f64 } else { 0.0 };
+                let want = alpha as f64 * sum + old;
+                let bound = (k as f64 + 2.0)
+                    * f32::EPSILON as f64
+                    * (alpha.abs() as f64 * size + old.abs())
+                    + 1e-30;
+                let got = c[i * n + j] as f64;
+                assert!(
+                    (got - want).abs() <= bound,
+                    "{m}x{k}x{n} at={at} bt={bt} add={add}: C[{i},{j}] = {got}, want {want} ± {bound}"
+                );
+            }
+        }
+    }
+
+    // Shapes that cross every block edge: m past MR and MC (12, 144), n past 16 and NR
+    // (32), k past 16 and KC (192), in all four layouts, replacing and accumulating.
+    // Vacuous on CPUs without AVX-512, where nabla never calls this kernel.
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+        #[test]
+        fn matmul_agrees_with_f64_for_every_shape_and_layout(
+            m in 1usize..160, k in 1usize..420, n in 1usize..80,
+            at: bool, bt: bool, add: bool, alpha in -2.0f32..2.0,
+        ) {
+            if available() {
+                check(m, k, n, at, bt, add, alpha);
+            }
+        }
+    }
+
+    #[test]
+    fn matmul_handles_the_layer_shapes_and_wide_c() {
+        if !available() {
+            return;
+        }
+        // W2's forward and BP4 shapes, and n past NC (1024) so C is cut into two blocks.
+        check(64, 784, 256, false, true, false, 1.0);
+        check(256, 64, 784, true, false, true, 0.25);
+        check(13, 200, 1100, false, false, true, -0.5);
+        // One row (the batch-1 paths): Wᵀ and W layouts, ragged n and k.
+        for (k, n) in [
+            (784, 256),
+            (256, 128),
+            (128, 10),
+            (37, 300),
+            (1, 5),
+            (300, 1),
+        ] {
+            for (bt, add) in [(true, false), (false, false), (true, true), (false, true)] {
+                check(1, k, n, false, bt, add, 0.75);
+            }
+        }
+    }
+
+    #[test]
+    fn gemm_sends_large_f32_products_here_and_gets_them_right() {
+        use crate::matrix::{gemm, Accumulate, Matrix, AVX512_MIN_MNK};
+        let (m, k, n) = (64, 300, 900);
+        assert!(m * k * n >= AVX512_MIN_MNK);
+        let a = Matrix::from_vec(m, k, filled(m, k, 5)).unwrap();
+        let w = Matrix::from_vec(n, k, filled(n, k, 6)).unwrap();
+        let mut z = Matrix::zeros(m, n);
+        gemm(&mut z, Accumulate::Replace, &a, w.t(), 1.0);
+        let (a64, w64) = (a.cast::<f64>(), w.cast::<f64>());
+        let mut z64 = Matrix::<f64>::zeros(m, n);
+        gemm(&mut z64, Accumulate::Replace, &a64, w64.t(), 1.0);
+        for (got, want) in z.as_slice().iter().zip(z64.as_slice()) {
+            assert!((*got as f64 - want).abs() < 1e-4, "{got} vs {want}");
+        }
+    }
+}
