@@ -1,6 +1,7 @@
 //! Kernel benchmarks for BENCHMARKS.md: the three products of every layer shape of the
 //! workloads W1–W3 (FF `Z = A Wᵀ`, BP4 `∂C/∂W = Eᵀ A / m`, BP2 `E W`), the element-wise
-//! passes, and one whole training step (FF, BP1–BP4, GD) per workload.
+//! passes, and one whole training step (FF, BP1–BP4, GD) per workload; `gemm-faer` times
+//! faer on the products that nabla runs on its own AVX-512 kernel.
 //!
 //! `cargo bench --bench kernels` (all), `cargo bench --bench kernels -- step` (a group).
 //! NABLA_THREADS=2 lets the large products use two threads.
@@ -76,6 +77,70 @@ fn products(c: &mut Criterion) {
         group.bench_function(format!("bp2 {m}x{n_in}x{n_out}"), |bench| {
             // BP2 (before ⊙ g'): E W
             bench.iter(|| gemm(&mut da, Accumulate::Replace, &e, &w, 1.0));
+        });
+    }
+    group.finish();
+}
+
+/// The same FF, BP4 and BP2 products computed by faer directly (its kernels, one thread),
+/// for the shapes where nabla uses its own AVX-512 kernel: the comparison in BENCHMARKS.md.
+fn products_faer(c: &mut Criterion) {
+    use faer::linalg::matmul::matmul;
+    use faer::{Accum, MatMut, MatRef, Par};
+    let mut group = c.benchmark_group("gemm-faer");
+    group.measurement_time(Duration::from_secs(2));
+    group.warm_up_time(Duration::from_millis(500));
+    fn view(m: &Matrix<f32>) -> MatRef<'_, f32> {
+        MatRef::from_row_major_slice(m.as_slice(), m.rows(), m.cols())
+    }
+    for &(m, n_in, n_out) in &SHAPES {
+        if m * n_in * n_out < nabla::matrix::AVX512_MIN_MNK && m != 1 {
+            continue;
+        }
+        let (a, w, e) = (
+            filled(m, n_in, 1),
+            filled(n_out, n_in, 2),
+            filled(m, n_out, 3),
+        );
+        group.throughput(Throughput::Elements((2 * m * n_in * n_out) as u64));
+        let mut z = Matrix::zeros(m, n_out);
+        group.bench_function(format!("ff {m}x{n_in}x{n_out}"), |bench| {
+            bench.iter(|| {
+                let dst = MatMut::from_row_major_slice_mut(z.as_mut_slice(), m, n_out);
+                matmul(
+                    dst,
+                    Accum::Replace,
+                    view(&a),
+                    view(&w).transpose(),
+                    1.0,
+                    Par::Seq,
+                )
+            });
+        });
+        if m == 1 || m == 2000 {
+            continue;
+        }
+        let mut dw = Matrix::zeros(n_out, n_in);
+        group.bench_function(format!("bp4 {m}x{n_in}x{n_out}"), |bench| {
+            bench.iter(|| {
+                let dst = MatMut::from_row_major_slice_mut(dw.as_mut_slice(), n_out, n_in);
+                let alpha = 1.0 / m as f32;
+                matmul(
+                    dst,
+                    Accum::Replace,
+                    view(&e).transpose(),
+                    view(&a),
+                    alpha,
+                    Par::Seq,
+                )
+            });
+        });
+        let mut da = Matrix::zeros(m, n_in);
+        group.bench_function(format!("bp2 {m}x{n_in}x{n_out}"), |bench| {
+            bench.iter(|| {
+                let dst = MatMut::from_row_major_slice_mut(da.as_mut_slice(), m, n_in);
+                matmul(dst, Accum::Replace, view(&e), view(&w), 1.0, Par::Seq)
+            });
         });
     }
     group.finish();
@@ -179,5 +244,5 @@ fn steps(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, products, elementwise, steps);
+criterion_group!(benches, products, products_faer, elementwise, steps);
 criterion_main!(benches);
