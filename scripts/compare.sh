@@ -45,28 +45,32 @@ pin() {
   fi
 }
 
+# One workload at a time, nabla first and then every peer on the same workload, so that the
+# host's slow and quick phases (minutes long on a shared machine) hit nabla and its peers alike.
 for t in $THREADS; do
-  echo "== nabla, $t thread(s)" >&2
-  pin "$t" "$NABLA" bench --json --threads "$t" --workloads "$WORKLOADS" --epochs "$EPOCHS" \
-    > "$OUT/nabla_t$t.json"
-  if [ -z "$PEERS_DIR" ] || [ ! -x "$PY" ]; then
-    continue
-  fi
-  for peer in $ONLY; do
-    case $peer in
-      numpy) module=numpy ;; jax) module=jax ;; torch) module=torch ;; sklearn) module=sklearn ;;
-      *) echo "unknown peer $peer" >&2; continue ;;
-    esac
-    if ! "$PY" -c "import $module" 2> /dev/null; then
-      echo "   $peer: not installed in $PY, skipped" >&2
+  for w in ${WORKLOADS//,/ }; do
+    echo "== $w, $t thread(s): nabla" >&2
+    pin "$t" "$NABLA" bench --json --threads "$t" --workloads "$w" --epochs "$EPOCHS" \
+      > "$OUT/nabla_t${t}_$w.json"
+    if [ -z "$PEERS_DIR" ] || [ ! -x "$PY" ]; then
       continue
     fi
-    echo "== $peer, $t thread(s)" >&2
-    quick=()
-    [ "$QUICK" = 1 ] && quick=(--quick)
-    (cd "$PEERS_DIR" && pin "$t" "$PY" "peer_$peer.py" --threads "$t" --workloads "$WORKLOADS" \
-      "${quick[@]}") > "$OUT/peers/${peer}_t$t.log" 2>&1 ||
-      echo "   $peer failed (see $OUT/peers/${peer}_t$t.log)" >&2
+    for peer in $ONLY; do
+      case $peer in
+        numpy) module=numpy ;; jax) module=jax ;; torch) module=torch ;; sklearn) module=sklearn ;;
+        *) echo "unknown peer $peer" >&2; continue ;;
+      esac
+      if ! "$PY" -c "import $module" 2> /dev/null; then
+        echo "   $peer: not installed in $PY, skipped" >&2
+        continue
+      fi
+      echo "== $w, $t thread(s): $peer" >&2
+      quick=()
+      [ "$QUICK" = 1 ] && quick=(--quick)
+      (cd "$PEERS_DIR" && pin "$t" "$PY" "peer_$peer.py" --threads "$t" --workloads "$w" \
+        "${quick[@]}") > "$OUT/peers/${peer}_${w}_t$t.log" 2>&1 ||
+        echo "   $peer failed (see $OUT/peers/${peer}_${w}_t$t.log)" >&2
+    done
   done
 done
 
@@ -81,10 +85,12 @@ def load(path):
         return None
 rows = []
 for t in threads:
-    nabla = load(os.path.join(out, f"nabla_t{t}.json"))
-    if not nabla:
-        continue
-    for r in nabla["results"]:
+    results = []
+    for path in sorted(glob.glob(os.path.join(out, f"nabla_t{t}_*.json"))):
+        nabla = load(path)
+        if nabla:
+            results += nabla["results"]
+    for r in results:
         w = r["workload"]
         metrics = ([("batch 2000 ms", "batch_full_s_median", 1e3), ("batch 1 us", "batch1_latency_us_median", 1)]
                    if w == "W4" else [("s/epoch", "epoch_s_median", 1)])

@@ -561,14 +561,33 @@ impl<T: Scalar> Network<T> {
     }
 
     /// The outputs `a^[L]` for a batch, one row per example (allocates; for repeated calls
-    /// keep a [`Pass`] and use [`Network::forward`]).
+    /// keep a [`Pass`] and use [`Network::infer`]).
     ///
     /// # Errors
     /// When x does not fit the network.
     pub fn predict(&self, x: &Matrix<T>) -> Result<Matrix<T>> {
         let mut pass = Pass::new(self.sizes(), x.rows());
-        self.forward(x, &mut pass)?;
+        self.infer(x, &mut pass)?;
         Ok(pass.a.pop().expect("a pass has layers"))
+    }
+
+    /// FF for inference: the outputs `a^[L]` of a batch x (m × n_0, one example per row),
+    /// computed in `pass` and returned. The same numbers as [`Network::forward`], but x is
+    /// read where it is instead of being copied into `pass.a[0]`, which is left unspecified:
+    /// for predicting and timing, not for backpropagation or inspection.
+    ///
+    /// # Errors
+    /// When x does not fit the network (see [`Network::check_batch`]).
+    pub fn infer<'p>(&self, x: &Matrix<T>, pass: &'p mut Pass<T>) -> Result<&'p Matrix<T>> {
+        self.check_batch(x, None)?;
+        self.fit_pass(pass, x.rows());
+        for l in 1..=self.last() {
+            let (a_prev, a) = prev_and_current(&mut pass.a, l);
+            // FF with a^[0] = x read in place.
+            let a_prev = if l == 1 { x } else { a_prev };
+            self.layers[l - 1].forward(a_prev, &mut pass.z[l], a);
+        }
+        Ok(&pass.a[self.last()])
     }
 
     /// `C = (1/n) Σ_x c_x` over the rows of x and y.

@@ -130,3 +130,37 @@ fn the_same_seed_gives_the_same_bits() {
         assert_eq!(bits(&a, l), bits(&b, l));
     }
 }
+
+/// `infer` reads x in place; its outputs must be the bits of `forward`'s `a^[L]`, at batch 1
+/// (the matrix-vector path) and at a batch large enough for the blocked product, and a
+/// bad batch must be an error, as for `forward`.
+#[test]
+fn infer_gives_the_bits_of_forward_and_rejects_bad_batches() {
+    use nabla::Pass;
+    let arch = Architecture::new(
+        &[784, 256, 128, 10],
+        Activation::Relu,
+        Activation::Softmax,
+        Cost::CrossEntropy,
+    )
+    .unwrap();
+    let net: Network<f32> = Network::new(arch, Init::He, 3).unwrap();
+    for m in [1, 7, 300] {
+        let data = (0..m * 784)
+            .map(|i| ((i * 37) % 255) as f32 / 255.0)
+            .collect();
+        let x = Matrix::from_vec(m, 784, data).unwrap();
+        let mut pass = Pass::new(net.sizes(), m);
+        net.forward(&x, &mut pass).unwrap();
+        let mut other = Pass::new(net.sizes(), 1);
+        let out = net.infer(&x, &mut other).unwrap();
+        assert!(out == pass.output(), "batch {m}");
+        assert_eq!(net.predict(&x).unwrap(), *pass.output());
+    }
+    let mut bad = Matrix::zeros(2, 784);
+    bad[(1, 5)] = f32::NAN;
+    assert!(net.infer(&bad, &mut Pass::new(net.sizes(), 2)).is_err());
+    assert!(net
+        .infer(&Matrix::zeros(2, 783), &mut Pass::new(net.sizes(), 2))
+        .is_err());
+}

@@ -198,12 +198,12 @@ fn bench_inference(test: &Dataset<f32>) -> anyhow::Result<Value> {
     // Warm-up: half a second of full passes (the CPU clock ramps up).
     let started = Instant::now();
     while started.elapsed().as_secs_f64() < 0.5 {
-        net.forward(&test.x, &mut pass)?;
+        net.infer(&test.x, &mut pass)?;
     }
     let mut full = Vec::new();
     for _ in 0..11 {
         let t = Instant::now();
-        net.forward(&test.x, &mut pass)?;
+        net.infer(&test.x, &mut pass)?;
         full.push(t.elapsed().as_secs_f64());
     }
     let mut one = Pass::new(net.sizes(), 1);
@@ -213,7 +213,7 @@ fn bench_inference(test: &Dataset<f32>) -> anyhow::Result<Value> {
         let t = Instant::now();
         for i in 0..n {
             x.as_mut_slice().copy_from_slice(test.x.row(i));
-            net.forward(&x, &mut one)?;
+            net.infer(&x, &mut one)?;
         }
         // The first pass warms up.
         if pass_index > 0 {
