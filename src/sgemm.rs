@@ -8,11 +8,11 @@
 //! that core:
 //!
 //! - B is packed in KC × NC blocks into panels NR = 32 columns wide (two 16-lane zmm
-//!   registers per k), A in MC × KC blocks into panels MR = 12 rows tall; packing
+//!   registers per k), A in MC × KC blocks into panels MR = 8 rows tall; packing
 //!   transposes 16 × 16 blocks in registers when an operand is contiguous along k (the
 //!   `Wᵀ` of the forward pass, the activations), so no transpose is ever materialised.
-//! - The micro-kernel keeps a 12 × 32 tile of C in 24 zmm accumulators and runs down k:
-//!   two loads of B, twelve broadcasts of A, 24 FMAs per step. It adds its tile into C
+//! - The micro-kernel keeps an 8 × 32 tile of C in 16 zmm accumulators and runs down k:
+//!   two loads of B, eight broadcasts of A, 16 FMAs per step. It adds its tile into C
 //!   once per KC block, through masked loads and stores at the right and bottom edges.
 //!
 //! Bits: every entry of C is the same sum in the same order (k in KC blocks from 0, each
@@ -108,12 +108,16 @@ use x86::Strided;
 mod x86 {
     use std::arch::x86_64::*;
 
-    pub const MR: usize = 12;
+    pub const MR: usize = 8;
     pub const NR: usize = 32;
-    /// KC × NR floats of packed B (24 KiB) stay in L1 while the A panels stream past.
-    pub const KC: usize = 192;
-    /// MC × KC floats of packed A (108 KiB) stay in L2.
+    /// KC × NR floats of packed B (32 KiB) stay in L1 while the A panels stream past.
+    pub const KC: usize = 256;
+    /// MC × KC floats of packed A (96 KiB) stay in L2.
     pub const MC: usize = 12 * MR;
+    /// A is read in place, not packed, when its rows run along k and C has at most this
+    /// many columns: each packed panel of A would serve only a few panels of B, so packing
+    /// costs more than it saves (W4's 2000 × 784 batch against 256 columns: 5-7% faster).
+    pub const DIRECT_A_MAX_N: usize = 256;
     pub const NC: usize = 1024;
 
     #[derive(Clone, Copy)]
@@ -174,7 +178,10 @@ mod x86 {
                     let mc = MC.min(m - ic);
                     let mc_panels = mc.div_ceil(MR);
                     let ap = lines(&mut buffers.a, mc_panels * MR * kc);
-                    pack_a(ap, a, ic, mc, pc, kc);
+                    let direct = a.cs == 1 && n <= DIRECT_A_MAX_N;
+                    if !direct {
+                        pack_a(ap, a, ic, mc, pc, kc);
+                    }
                     for jr in 0..nc_panels {
                         let cols = NR.min(nc - jr * NR);
                         let (mask_lo, mask_hi) = (mask(cols), mask(cols.saturating_sub(16)));
@@ -182,18 +189,27 @@ mod x86 {
                         for ir in 0..mc_panels {
                             let rows = MR.min(mc - ir * MR);
                             let cptr = c.add((ic + ir * MR) * c_rs + jc + jr * NR);
-                            kernel(
-                                kc,
-                                ap.add(ir * MR * kc),
-                                bpanel,
-                                cptr,
+                            let tile = Tile {
+                                c: cptr,
                                 c_rs,
                                 rows,
                                 mask_lo,
                                 mask_hi,
                                 alpha,
                                 add,
-                            );
+                            };
+                            if direct {
+                                // Rows past the last one repeat it (in bounds, not stored).
+                                let first =
+                                    a.ptr.offset((ic + ir * MR) as isize * a.rs + pc as isize);
+                                let rows_at: [*const f32; MR] = std::array::from_fn(|r| {
+                                    first.offset(r.min(rows - 1) as isize * a.rs)
+                                });
+                                kernel::<true>(kc, std::ptr::null(), &rows_at, bpanel, tile);
+                            } else {
+                                let packed = ap.add(ir * MR * kc);
+                                kernel::<false>(kc, packed, &[packed; MR], bpanel, tile);
+                            }
                         }
                     }
                     ic += mc;
@@ -433,13 +449,9 @@ mod x86 {
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
-    #[inline]
-    #[target_feature(enable = "avx512f")]
-    unsafe fn kernel(
-        kc: usize,
-        a: *const f32,
-        b: *const f32,
+    /// Where a micro-kernel call writes: an MR × NR tile of C (`rows` of its rows and the
+    /// columns in the two masks are inside C), and how.
+    pub struct Tile {
         c: *mut f32,
         c_rs: usize,
         rows: usize,
@@ -447,7 +459,28 @@ mod x86 {
         mask_hi: __mmask16,
         alpha: f32,
         add: bool,
+    }
+
+    /// `C_tile (+)= α A_panel B_panel` over kc steps of k. A comes packed (`a[p·MR + r]`)
+    /// or, with `DIRECT`, from its rows in place (`a_rows[r][p]`).
+    #[inline]
+    #[target_feature(enable = "avx512f")]
+    unsafe fn kernel<const DIRECT: bool>(
+        kc: usize,
+        a: *const f32,
+        a_rows: &[*const f32; MR],
+        b: *const f32,
+        tile: Tile,
     ) {
+        let Tile {
+            c,
+            c_rs,
+            rows,
+            mask_lo,
+            mask_hi,
+            alpha,
+            add,
+        } = tile;
         // Start fetching the tile of C now: it is read and written after the loop over k.
         for r in 0..rows {
             _mm_prefetch::<_MM_HINT_T0>(c.add(r * c_rs) as *const i8);
@@ -459,7 +492,12 @@ mod x86 {
             let b1 = _mm512_load_ps(b.add(p * NR + 16));
             // C[r, ·] += A[r, p] B[p, ·] for the MR rows: one broadcast, two FMAs each.
             for (r, acc) in acc.iter_mut().enumerate() {
-                let ar = _mm512_set1_ps(*a.add(p * MR + r));
+                let a_rp = if DIRECT {
+                    *a_rows[r].add(p)
+                } else {
+                    *a.add(p * MR + r)
+                };
+                let ar = _mm512_set1_ps(a_rp);
                 acc[0] = _mm512_fmadd_ps(ar, b0, acc[0]);
                 acc[1] = _mm512_fmadd_ps(ar, b1, acc[1]);
             }
@@ -545,8 +583,9 @@ mod tests {
         }
     }
 
-    // Shapes that cross every block edge: m past MR and MC (12, 144), n past 16 and NR
-    // (32), k past 16 and KC (192), in all four layouts, replacing and accumulating.
+    // Shapes that cross every block edge: m past MR and MC (8, 96), n past 16 and NR (32),
+    // k past 16 and KC (256), in all four layouts (A read in place or packed), replacing
+    // and accumulating.
     // Vacuous on CPUs without AVX-512, where nabla never calls this kernel.
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(48))]
