@@ -83,10 +83,11 @@ pub enum GemmKernel {
 }
 
 /// f32 products with `M·N·K` at least this run on nabla's AVX-512 kernel where the CPU has
-/// it. Measured (BENCHMARKS.md, "GEMM"): at W3's and W4's products (1.3·10⁸ to 4·10⁸) it is
-/// 1.2-1.6× faster than faer; at W2's (2·10⁶ to 1.3·10⁷) faer is as fast or faster, its
-/// packing being cheaper for small blocks.
-pub const AVX512_MIN_MNK: usize = 1 << 24;
+/// it. Measured in one process, alternating with faer (BENCHMARKS.md, "GEMM"): W3's
+/// products (1.3·10⁸ to 2.7·10⁸) take 1.2× less time as a set, W2's (2·10⁶ to 1.3·10⁷)
+/// 1.1× less. Below 2²¹ (W1's products, the 10-wide output layers) faer's small-matrix
+/// kernels are the better choice.
+pub const AVX512_MIN_MNK: usize = 1 << 21;
 
 /// f32 products of one row (batch 1) with `N·K` at least this run on nabla's AVX-512
 /// matrix-vector loops where the CPU has them; below it, the product takes well under a

@@ -3,7 +3,7 @@
 //!
 //! Why not faer here: on the products of W3 and W4 (M·N·K from 1.3·10⁸ to 4·10⁸) faer's
 //! kernels ran at 78-117 GFLOP/s on the development machine, where MKL (through PyTorch)
-//! ran at 146-152 and the core's FMA peak is ~170 (2 × 512-bit FMA per cycle). This module
+//! ran at 130-155 and the core's FMA peak is ~170 (2 × 512-bit FMA per cycle). This module
 //! is the classic blocked design of Goto and BLIS, sized for the 48 KiB L1 and 2 MiB L2 of
 //! that core:
 //!
