@@ -80,6 +80,10 @@ pub enum GemmKernel {
     Faer,
     /// nabla's own blocked AVX-512 kernel (`sgemm.rs`): large f32 products.
     Avx512,
+    /// nabla's AVX-512 matrix-vector loops (`sgemm.rs`): f32 products of one row. Chosen
+    /// for the whole product, never for a one-row block of a larger one, whose entries
+    /// must be summed in the blocked kernel's order.
+    Avx512OneRow,
 }
 
 /// f32 products with `M·N·K` at least this run on nabla's AVX-512 kernel where the CPU has
@@ -101,8 +105,11 @@ impl Scalar for f32 {
         exp_f32(self)
     }
     fn kernel_for(m: usize, n: usize, k: usize) -> GemmKernel {
-        let large = m * n * k >= AVX512_MIN_MNK || (m == 1 && n * k >= GEMV_MIN_NK);
-        if large && crate::sgemm::available() {
+        if !crate::sgemm::available() {
+            GemmKernel::Faer
+        } else if m == 1 && n * k >= GEMV_MIN_NK {
+            GemmKernel::Avx512OneRow
+        } else if m * n * k >= AVX512_MIN_MNK {
             GemmKernel::Avx512
         } else {
             GemmKernel::Faer
@@ -116,8 +123,12 @@ impl Scalar for f32 {
         rhs: FaerRef<'_, f32>,
         alpha: f32,
     ) {
-        if kernel == GemmKernel::Avx512 {
-            return crate::sgemm::matmul(dst, accumulate, lhs, rhs, alpha);
+        match kernel {
+            GemmKernel::Avx512 => return crate::sgemm::matmul(dst, accumulate, lhs, rhs, alpha),
+            GemmKernel::Avx512OneRow => {
+                return crate::sgemm::matmul_one_row(dst, accumulate, lhs, rhs, alpha)
+            }
+            GemmKernel::Faer => {}
         }
         let accum = if accumulate {
             Accum::Add
@@ -471,8 +482,9 @@ pub const PARALLEL_MIN_MNK: usize = 1 << 24;
 /// Lets [`gemm`] split products of at least [`PARALLEL_MIN_MNK`] multiply-adds over `n`
 /// threads (0 or 1: one thread, the default). Process-wide, like a BLAS thread count.
 ///
-/// The split is fixed (the output's rows or columns cut into `n` equal blocks, each
-/// computed exactly as the whole product would compute it) and nothing is reduced across
+/// The split is fixed (the output's longer side cut into at most `n` blocks of at least 16
+/// rows or columns, each computed exactly as the whole product would compute it, by the
+/// kernel chosen for the whole product) and nothing is reduced across
 /// threads, so every entry of C gets the same bits at any thread count: threads change
 /// speed, never results (tested).
 pub fn set_threads(n: usize) {
@@ -484,8 +496,8 @@ pub fn threads() -> usize {
     THREADS.load(Ordering::Relaxed)
 }
 
-/// `dst ← (dst +) α lhs rhs` with dst cut into `threads` blocks along its longer side,
-/// one per thread of a persistent pool (the calling thread takes the last block). Each
+/// `dst ← (dst +) α lhs rhs` with dst cut into up to `threads` blocks along its longer
+/// side, one per thread of a persistent pool (the calling thread takes the last block). Each
 /// block is an ordinary product of a slice of lhs (or rhs) with the other factor whole, so
 /// the sum over k for every entry runs in the same order as without the split.
 fn gemm_split<T: Scalar>(
@@ -499,20 +511,20 @@ fn gemm_split<T: Scalar>(
 ) {
     let by_rows = dst.nrows() >= dst.ncols();
     let len = if by_rows { dst.nrows() } else { dst.ncols() };
-    let threads = threads.min(len);
+    // Blocks of whole multiples of 16 rows/columns (a register tile), the last one taking
+    // the rest: never a block narrower than 16, whose product a kernel might sum in
+    // another order (faer's matrix-vector path for one row, say).
+    let blocks = threads.min(len / 16);
+    if blocks <= 1 {
+        return T::matmul(kernel, dst, add, lhs, rhs, alpha);
+    }
     let Some(pool) = worker_pool(threads) else {
         return T::matmul(kernel, dst, add, lhs, rhs, alpha);
     };
-    // Blocks of whole multiples of 16 rows/columns (a register tile) where possible.
-    let step = len.div_ceil(threads).next_multiple_of(16).min(len);
+    let step = (len / blocks) / 16 * 16;
     pool.in_place_scope(|scope| {
         let (mut dst, mut lhs, mut rhs) = (dst, lhs, rhs);
-        loop {
-            let remaining = if by_rows { dst.nrows() } else { dst.ncols() };
-            if remaining <= step {
-                T::matmul(kernel, dst, add, lhs, rhs, alpha);
-                break;
-            }
+        for _ in 1..blocks {
             if by_rows {
                 let (head, tail) = dst.split_at_row_mut(step);
                 let (lhs_head, lhs_tail) = lhs.split_at_row(step);
@@ -525,6 +537,7 @@ fn gemm_split<T: Scalar>(
                 (dst, rhs) = (tail, rhs_tail);
             }
         }
+        T::matmul(kernel, dst, add, lhs, rhs, alpha);
     });
 }
 
@@ -629,7 +642,17 @@ mod tests {
         };
         // (m, k, n) above PARALLEL_MIN_MNK: split by rows (m ≥ n), by columns (n > m),
         // with a ragged last block, and in the three layouts of FF, BP4 and BP2.
-        for &(m, k, n) in &[(256, 784, 1024), (20, 1024, 1030), (300, 300, 200)] {
+        // (17, 65536, 16) and (33, 16384, 32): cut by rows with a ragged last block, which
+        // must be summed like the others (no one-row block, no one-row loops for it).
+        // (1, 65536, 300): one row, cut by columns, every block on the one-row loops.
+        for &(m, k, n) in &[
+            (1, 65536, 300),
+            (256, 784, 1024),
+            (20, 1024, 1030),
+            (300, 300, 200),
+            (17, 65536, 16),
+            (33, 16384, 32),
+        ] {
             assert!(m * k * n >= PARALLEL_MIN_MNK);
             let a = fill(m, k, 1);
             let w = fill(n, k, 2);

@@ -38,7 +38,9 @@ pub(crate) fn available() -> bool {
     }
 }
 
-/// `dst ← α lhs rhs` (`accumulate` false) or `dst ← dst + α lhs rhs`, on one thread.
+/// `dst ← α lhs rhs` (`accumulate` false) or `dst ← dst + α lhs rhs`, on one thread, by
+/// the blocked kernel (whatever the shape: a block of one row of a larger product must be
+/// summed as the other blocks are).
 ///
 /// # Panics
 /// If [`available`] is false, dst's columns are not contiguous, or the shapes disagree
@@ -49,6 +51,30 @@ pub(crate) fn matmul(
     lhs: MatRef<'_, f32>,
     rhs: MatRef<'_, f32>,
     alpha: f32,
+) {
+    run(dst, accumulate, lhs, rhs, alpha, false);
+}
+
+/// As [`matmul`], for a product whose A is one row (batch 1): the matrix-vector loops when
+/// the layout suits them (A's row contiguous, B's rows or columns contiguous), else the
+/// blocked kernel.
+pub(crate) fn matmul_one_row(
+    dst: MatMut<'_, f32>,
+    accumulate: bool,
+    lhs: MatRef<'_, f32>,
+    rhs: MatRef<'_, f32>,
+    alpha: f32,
+) {
+    run(dst, accumulate, lhs, rhs, alpha, true);
+}
+
+fn run(
+    dst: MatMut<'_, f32>,
+    accumulate: bool,
+    lhs: MatRef<'_, f32>,
+    rhs: MatRef<'_, f32>,
+    alpha: f32,
+    one_row: bool,
 ) {
     let (m, n, k) = (dst.nrows(), dst.ncols(), lhs.ncols());
     assert!(available(), "sgemm needs AVX-512");
@@ -81,7 +107,7 @@ pub(crate) fn matmul(
             }
             return;
         }
-        if m == 1 && (a.cs == 1 || k == 1) && (b.rs == 1 || b.cs == 1) {
+        if one_row && m == 1 && (a.cs == 1 || k == 1) && (b.rs == 1 || b.cs == 1) {
             // SAFETY: as below; a is one row of k contiguous entries.
             return unsafe { x86::gemv(n, k, alpha, a.ptr, b, c, accumulate) };
         }
@@ -177,11 +203,14 @@ mod x86 {
                 while ic < m {
                     let mc = MC.min(m - ic);
                     let mc_panels = mc.div_ceil(MR);
-                    let ap = lines(&mut buffers.a, mc_panels * MR * kc);
                     let direct = a.cs == 1 && n <= DIRECT_A_MAX_N;
-                    if !direct {
+                    let ap = if direct {
+                        std::ptr::null_mut()
+                    } else {
+                        let ap = lines(&mut buffers.a, mc_panels * MR * kc);
                         pack_a(ap, a, ic, mc, pc, kc);
-                    }
+                        ap
+                    };
                     for jr in 0..nc_panels {
                         let cols = NR.min(nc - jr * NR);
                         let (mask_lo, mask_hi) = (mask(cols), mask(cols.saturating_sub(16)));
@@ -421,11 +450,13 @@ mod x86 {
                 // B's columns contiguous in k (B = Wᵀ): transpose 16 × 16 blocks.
                 for half in 0..2 {
                     let half_cols = cols.saturating_sub(16 * half).min(16);
-                    let src = origin.offset((16 * half) as isize * b.cs);
+                    // Past the last column when the panel is 16 wide or less: never read
+                    // (its loads are masked off), so computed without `offset`'s promise.
+                    let src = origin.wrapping_offset((16 * half) as isize * b.cs);
                     let mut p = 0;
                     while p < kc {
                         let count = 16.min(kc - p);
-                        let mut block = load_block(src.add(p), b.cs, half_cols, count);
+                        let mut block = load_block(src.wrapping_add(p), b.cs, half_cols, count);
                         transpose16(&mut block);
                         for (q, v) in block.iter().enumerate() {
                             let m = if q < count { 0xFFFF } else { 0 };
@@ -549,11 +580,27 @@ mod tests {
     /// The product in f64 against `matmul` in f32, for one shape and layout. The f32 error
     /// bound is k·ε times the sum of |a||b| (the standard bound for a dot product).
     fn check(m: usize, k: usize, n: usize, at: bool, bt: bool, add: bool, alpha: f32) {
+        check_with(matmul, m, k, n, at, bt, add, alpha);
+    }
+
+    type Product = fn(MatMut<'_, f32>, bool, MatRef<'_, f32>, MatRef<'_, f32>, f32);
+
+    #[allow(clippy::too_many_arguments)]
+    fn check_with(
+        product: Product,
+        m: usize,
+        k: usize,
+        n: usize,
+        at: bool,
+        bt: bool,
+        add: bool,
+        alpha: f32,
+    ) {
         let (a, b) = (filled(m, k, 1), filled(k, n, 2));
         let (av, bv) = (view(&a, m, k, at), view(&b, k, n, bt));
         let before = filled(m, n, 3);
         let mut c = before.clone();
-        matmul(
+        product(
             MatMut::from_row_major_slice_mut(&mut c, m, n),
             add,
             av,
