@@ -109,7 +109,9 @@ impl Scalar for f32 {
             GemmKernel::Faer
         } else if m == 1 && n * k >= GEMV_MIN_NK {
             GemmKernel::Avx512OneRow
-        } else if m * n * k >= AVX512_MIN_MNK {
+        } else if m * n * k >= AVX512_MIN_MNK && m >= 16 && n >= 32 && k >= 16 {
+            // (Narrower products, like a 10-wide output layer's, would fill a fraction of
+            // the kernel's 8 × 32 tile or reload it every few steps of k.)
             GemmKernel::Avx512
         } else {
             GemmKernel::Faer
