@@ -52,6 +52,7 @@ pub mod plot;
 pub mod schedule;
 mod sgemm;
 pub mod train;
+mod workers;
 
 pub use activation::Activation;
 pub use cost::Cost;

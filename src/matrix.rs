@@ -13,6 +13,8 @@ use std::sync::{Arc, Mutex};
 
 use faer::{Accum, MatMut, MatRef as FaerRef, Par};
 
+use crate::workers::Workers;
+
 mod sealed {
     pub trait Sealed {}
     impl Sealed for f32 {}
@@ -464,7 +466,9 @@ pub fn gemm<'a, 'b, T: Scalar>(
     let add = accumulate == Accumulate::Add;
     let kernel = T::kernel_for(rows, cols, a.cols);
     let threads = threads();
-    if threads > 1 && rows * cols * a.cols >= PARALLEL_MIN_MNK {
+    let large = rows * cols * a.cols >= PARALLEL_MIN_MNK
+        || (rows == 1 && cols * a.cols >= PARALLEL_MIN_NK_ONE_ROW);
+    if threads > 1 && large {
         gemm_split(kernel, dst, add, a.faer(), b.faer(), alpha, threads);
     } else {
         T::matmul(kernel, dst, add, a.faer(), b.faer(), alpha);
@@ -475,11 +479,16 @@ pub fn gemm<'a, 'b, T: Scalar>(
 static THREADS: AtomicUsize = AtomicUsize::new(1);
 
 /// Products with `M·N·K` below this run on one thread whatever [`threads`] says. Measured
-/// on the 2-core machine (BENCHMARKS.md, "Threads"): W3's products (2·10⁸) run 1.9× faster
-/// on two threads, but W2's largest (64·784·256 ≈ 1.3·10⁷, 2²³·⁶) gain nothing, because
-/// starting the second thread and waiting for it costs as much as the half it saves; so
-/// the cut-off sits at 2²⁴, above ../shared/research/gemm.md's 2²² for faer's own pool.
-pub const PARALLEL_MIN_MNK: usize = 1 << 24;
+/// on the 2-core machine (BENCHMARKS.md, "Threads"): with workers that spin between jobs
+/// (`workers.rs`), W2's largest products (64·784·256 ≈ 1.3·10⁷) gain from a second thread;
+/// with rayon's sleeping workers they did not, and the cut-off was 2²⁴. Below 2²² the
+/// half a thread takes over is a few microseconds, the cost of handing it over.
+pub const PARALLEL_MIN_MNK: usize = 1 << 22;
+
+/// One-row products (batch 1) with `N·K` at least this are split over the threads too:
+/// their cost is reading the weights, and each thread then reads its own share, which
+/// stays in its own core's cache from one call to the next.
+pub const PARALLEL_MIN_NK_ONE_ROW: usize = 1 << 17;
 
 /// Lets [`gemm`] split products of at least [`PARALLEL_MIN_MNK`] multiply-adds over `n`
 /// threads (0 or 1: one thread, the default). Process-wide, like a BLAS thread count.
@@ -520,49 +529,44 @@ fn gemm_split<T: Scalar>(
     if blocks <= 1 {
         return T::matmul(kernel, dst, add, lhs, rhs, alpha);
     }
-    let Some(pool) = worker_pool(threads) else {
+    let Some(workers) = worker_pool(threads) else {
         return T::matmul(kernel, dst, add, lhs, rhs, alpha);
     };
     let step = (len / blocks) / 16 * 16;
-    pool.in_place_scope(|scope| {
-        let (mut dst, mut lhs, mut rhs) = (dst, lhs, rhs);
-        for _ in 1..blocks {
-            if by_rows {
-                let (head, tail) = dst.split_at_row_mut(step);
-                let (lhs_head, lhs_tail) = lhs.split_at_row(step);
-                scope.spawn(move |_| T::matmul(kernel, head, add, lhs_head, rhs, alpha));
-                (dst, lhs) = (tail, lhs_tail);
-            } else {
-                let (head, tail) = dst.split_at_col_mut(step);
-                let (rhs_head, rhs_tail) = rhs.split_at_col(step);
-                scope.spawn(move |_| T::matmul(kernel, head, add, lhs, rhs_head, alpha));
-                (dst, rhs) = (tail, rhs_tail);
-            }
+    let (mut dst, mut lhs, mut rhs) = (dst, lhs, rhs);
+    let mut parts = Vec::with_capacity(blocks - 1);
+    for _ in 1..blocks {
+        let part;
+        if by_rows {
+            let (head, tail) = dst.split_at_row_mut(step);
+            let (lhs_head, lhs_tail) = lhs.split_at_row(step);
+            part = (head, lhs_head, rhs);
+            (dst, lhs) = (tail, lhs_tail);
+        } else {
+            let (head, tail) = dst.split_at_col_mut(step);
+            let (rhs_head, rhs_tail) = rhs.split_at_col(step);
+            part = (head, lhs, rhs_head);
+            (dst, rhs) = (tail, rhs_tail);
         }
-        T::matmul(kernel, dst, add, lhs, rhs, alpha);
-    });
+        parts.push(move || T::matmul(kernel, part.0, add, part.1, part.2, alpha));
+    }
+    workers.run(parts, || T::matmul(kernel, dst, add, lhs, rhs, alpha));
 }
 
-/// The pool of `threads - 1` workers that [`gemm_split`] hands blocks to, started on first
-/// use and kept (a thread started per product would cost tens of microseconds, and would
-/// grow its packing buffers anew each time). `None` if the threads cannot be started; the
+/// The `threads - 1` workers that [`gemm_split`] hands blocks to, started on first use and
+/// kept (see `workers.rs` for why they spin). `None` if the threads cannot be started; the
 /// product then runs on the calling thread.
-fn worker_pool(threads: usize) -> Option<Arc<rayon::ThreadPool>> {
-    static POOL: Mutex<Option<(usize, Arc<rayon::ThreadPool>)>> = Mutex::new(None);
+fn worker_pool(threads: usize) -> Option<Arc<Workers>> {
+    static POOL: Mutex<Option<Arc<Workers>>> = Mutex::new(None);
     let mut pool = POOL.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-    if let Some((workers, pool)) = pool.as_ref() {
-        if *workers == threads - 1 {
-            return Some(Arc::clone(pool));
+    if let Some(workers) = pool.as_ref() {
+        if workers.count() == threads - 1 {
+            return Some(Arc::clone(workers));
         }
     }
-    let built = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads - 1)
-        .thread_name(|i| format!("nabla-gemm-{i}"))
-        .build()
-        .ok()
-        .map(Arc::new)?;
-    *pool = Some((threads - 1, Arc::clone(&built)));
-    Some(built)
+    let started = Arc::new(Workers::start(threads - 1)?);
+    *pool = Some(Arc::clone(&started));
+    Some(started)
 }
 
 #[cold]

@@ -67,7 +67,7 @@ pub struct BenchArgs {
     /// Timed epochs per training workload (after one warm-up epoch).
     #[arg(long, default_value_t = 5)]
     pub epochs: usize,
-    /// Threads for the large matrix products (M*N*K >= 2^24); default: NABLA_THREADS, else 1.
+    /// Threads for the large matrix products (M*N*K >= 2^22, and batch-1 products of N*K >= 2^17); default: NABLA_THREADS, else 1.
     /// Results are the same bits at any thread count.
     #[arg(long)]
     pub threads: Option<usize>,

@@ -1,0 +1,260 @@
+//! The threads that split products run on: a few persistent workers that spin while they
+//! wait for work, as BLAS libraries' threads do.
+//!
+//! Why not rayon's pool: its idle workers go to sleep within microseconds, and waking one
+//! costs tens of microseconds on the 2-core development machine. That is as long as the
+//! half of a W2 product it would take over, and longer than a whole batch-1 layer
+//! (BENCHMARKS.md, "Threads"). Here a worker spins for about a tenth of a millisecond after
+//! each job before it parks, so the jobs of one training step or of a stream of batch-1
+//! calls find it awake; a sleeping worker is woken by `unpark`.
+//!
+//! Only one caller uses the workers at a time; a second caller meanwhile runs its whole
+//! product itself (same bits: blocks never change results, see `matrix::gemm_split`).
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::thread::{self, JoinHandle, Thread};
+
+const IDLE: u8 = 0;
+const POSTED: u8 = 1;
+const DONE: u8 = 2;
+const FAILED: u8 = 3;
+const STOP: u8 = 4;
+
+/// Spins before parking: about 100 µs at a few GHz.
+const SPINS_BEFORE_PARK: u32 = 1 << 16;
+
+/// A job for one worker: a type-erased `FnOnce`, called at most once.
+#[derive(Clone, Copy)]
+struct Job {
+    data: *const (),
+    call: unsafe fn(*const ()),
+}
+
+struct Slot {
+    state: AtomicU8,
+    job: Mutex<Option<Job>>,
+}
+
+// SAFETY: the raw pointer in `job` is only dereferenced by the worker while the caller that
+// posted it waits in `Workers::run` for the job to finish (see there).
+unsafe impl Send for Slot {}
+unsafe impl Sync for Slot {}
+
+struct Worker {
+    slot: Arc<Slot>,
+    thread: Thread,
+    handle: Option<JoinHandle<()>>,
+}
+
+/// A set of spinning workers.
+pub(crate) struct Workers {
+    workers: Vec<Worker>,
+    busy: Mutex<()>,
+}
+
+impl Workers {
+    /// Starts `count` workers; `None` if a thread cannot be started.
+    pub(crate) fn start(count: usize) -> Option<Workers> {
+        let mut workers = Vec::with_capacity(count);
+        for i in 0..count {
+            let slot = Arc::new(Slot {
+                state: AtomicU8::new(IDLE),
+                job: Mutex::new(None),
+            });
+            let worker_slot = Arc::clone(&slot);
+            let handle = thread::Builder::new()
+                .name(format!("nabla-worker-{i}"))
+                .spawn(move || work(&worker_slot))
+                .ok()?;
+            workers.push(Worker {
+                slot,
+                thread: handle.thread().clone(),
+                handle: Some(handle),
+            });
+        }
+        Some(Workers {
+            workers,
+            busy: Mutex::new(()),
+        })
+    }
+
+    /// How many workers there are.
+    pub(crate) fn count(&self) -> usize {
+        self.workers.len()
+    }
+
+    /// Runs `jobs[i]` on worker i and `last` on the calling thread, and returns when all
+    /// have finished. Without a free set of workers (another caller is using them), or with
+    /// more jobs than workers, runs everything on the calling thread, in order.
+    ///
+    /// # Panics
+    /// If a job panics (after every job has finished).
+    pub(crate) fn run<F: FnOnce() + Send>(&self, jobs: Vec<F>, last: impl FnOnce()) {
+        let guard: Option<MutexGuard<'_, ()>> = self.busy.try_lock().ok();
+        if guard.is_none() || jobs.len() > self.workers.len() {
+            jobs.into_iter().for_each(|job| job());
+            return last();
+        }
+        let cells: Vec<Mutex<Option<F>>> = jobs.into_iter().map(|f| Mutex::new(Some(f))).collect();
+        let posted = &self.workers[..cells.len()];
+        for (worker, cell) in posted.iter().zip(&cells) {
+            let job = Job {
+                data: cell as *const Mutex<Option<F>> as *const (),
+                call: call_once::<F>,
+            };
+            *lock(&worker.slot.job) = Some(job);
+            worker.slot.state.store(POSTED, Ordering::Release);
+            worker.thread.unpark();
+        }
+        // Wait for the workers even if `last` panics: their jobs borrow `cells`.
+        let waiter = WaitFor(posted);
+        last();
+        let failed = waiter.wait();
+        std::mem::forget(waiter);
+        assert!(!failed, "a worker's part of a product panicked");
+    }
+}
+
+/// Waits for posted jobs to finish; on drop too, so that an unwinding caller never frees
+/// what a worker still uses.
+struct WaitFor<'a>(&'a [Worker]);
+
+impl WaitFor<'_> {
+    fn wait(&self) -> bool {
+        let mut failed = false;
+        for worker in self.0 {
+            let state = loop {
+                match worker.slot.state.load(Ordering::Acquire) {
+                    POSTED => std::hint::spin_loop(),
+                    state => break state,
+                }
+            };
+            failed |= state == FAILED;
+            worker.slot.state.store(IDLE, Ordering::Release);
+        }
+        failed
+    }
+}
+
+impl Drop for WaitFor<'_> {
+    fn drop(&mut self) {
+        self.wait();
+    }
+}
+
+impl Drop for Workers {
+    fn drop(&mut self) {
+        for worker in &self.workers {
+            worker.slot.state.store(STOP, Ordering::Release);
+            worker.thread.unpark();
+        }
+        for worker in &mut self.workers {
+            if let Some(handle) = worker.handle.take() {
+                let _ = handle.join();
+            }
+        }
+    }
+}
+
+/// Calls the `FnOnce` behind `data` (a `Mutex<Option<F>>`), once.
+///
+/// # Safety
+/// `data` must point to a live `Mutex<Option<F>>`.
+unsafe fn call_once<F: FnOnce()>(data: *const ()) {
+    let cell = unsafe { &*(data as *const Mutex<Option<F>>) };
+    let job = lock(cell).take();
+    if let Some(job) = job {
+        job();
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// A worker's loop: wait (spinning, then parked) for a posted job, run it, report.
+fn work(slot: &Slot) {
+    loop {
+        let mut spins = 0u32;
+        loop {
+            match slot.state.load(Ordering::Acquire) {
+                POSTED => break,
+                STOP => return,
+                _ if spins < SPINS_BEFORE_PARK => {
+                    spins += 1;
+                    std::hint::spin_loop();
+                }
+                _ => thread::park(),
+            }
+        }
+        let job = lock(&slot.job).take();
+        let outcome = match job {
+            // SAFETY: the caller that posted the job waits for DONE or FAILED before the
+            // job's data goes away (`Workers::run`, `WaitFor`).
+            Some(job) => catch_unwind(AssertUnwindSafe(|| unsafe { (job.call)(job.data) })),
+            None => Ok(()),
+        };
+        let state = if outcome.is_ok() { DONE } else { FAILED };
+        slot.state.store(state, Ordering::Release);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicUsize;
+
+    #[test]
+    fn every_job_runs_once_and_run_waits_for_all() {
+        let workers = Workers::start(3).unwrap();
+        for round in 0..200 {
+            let counts: Vec<AtomicUsize> = (0..4).map(|_| AtomicUsize::new(0)).collect();
+            let jobs: Vec<_> = (0..3)
+                .map(|i| {
+                    let counts = &counts;
+                    move || {
+                        counts[i].fetch_add(round + 1, Ordering::Relaxed);
+                    }
+                })
+                .collect();
+            workers.run(jobs, || {
+                counts[3].fetch_add(round + 1, Ordering::Relaxed);
+            });
+            for count in &counts {
+                assert_eq!(count.load(Ordering::Relaxed), round + 1);
+            }
+        }
+    }
+
+    #[test]
+    fn a_panicking_job_is_reported_after_all_jobs_finish() {
+        let workers = Workers::start(2).unwrap();
+        let finished = AtomicUsize::new(0);
+        let result = catch_unwind(AssertUnwindSafe(|| {
+            let jobs: Vec<Box<dyn FnOnce() + Send>> = vec![
+                Box::new(|| panic!("job 0")),
+                Box::new(|| {
+                    finished.fetch_add(1, Ordering::Relaxed);
+                }),
+            ];
+            workers.run(jobs, || {
+                finished.fetch_add(1, Ordering::Relaxed);
+            });
+        }));
+        assert!(result.is_err());
+        assert_eq!(finished.load(Ordering::Relaxed), 2);
+        // The workers still work afterwards.
+        let ran = AtomicUsize::new(0);
+        workers.run(
+            vec![|| {
+                ran.fetch_add(1, Ordering::Relaxed);
+            }],
+            || {},
+        );
+        assert_eq!(ran.load(Ordering::Relaxed), 1);
+    }
+}
