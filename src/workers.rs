@@ -4,7 +4,7 @@
 //! Why not rayon's pool: its idle workers go to sleep within microseconds, and waking one
 //! costs tens of microseconds on the 2-core development machine. That is as long as the
 //! half of a W2 product it would take over, and longer than a whole batch-1 layer
-//! (BENCHMARKS.md, "Threads"). Here a worker spins for about a tenth of a millisecond after
+//! (BENCHMARKS.md, "Threads"). Here a worker spins for 0.1-3 ms (2¹⁶ pauses) after
 //! each job before it parks, so the jobs of one training step or of a stream of batch-1
 //! calls find it awake; a sleeping worker is woken by `unpark`.
 //!
@@ -13,7 +13,7 @@
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU8, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, TryLockError};
 use std::thread::{self, JoinHandle, Thread};
 
 const IDLE: u8 = 0;
@@ -22,8 +22,14 @@ const DONE: u8 = 2;
 const FAILED: u8 = 3;
 const STOP: u8 = 4;
 
-/// Spins before parking: about 100 µs at a few GHz.
+/// How many pauses a worker spins for its next job before it parks: 2¹⁶ `pause`
+/// instructions, from ~0.1 ms where one takes ~10 cycles to ~3 ms on recent Intel cores
+/// (~140 cycles). Counted rather than timed, so the loop is one load and one pause.
 const SPINS_BEFORE_PARK: u32 = 1 << 16;
+
+/// How many pauses the caller spins for the workers before it yields its core between
+/// checks (in case there are more threads than cores).
+const SPINS_BEFORE_YIELD: u32 = 1 << 16;
 
 /// A job for one worker: a type-erased `FnOnce`, called at most once.
 #[derive(Clone, Copy)]
@@ -51,13 +57,20 @@ struct Worker {
 /// A set of spinning workers.
 pub(crate) struct Workers {
     workers: Vec<Worker>,
+    /// Held by the caller using the workers. A panic while it is held poisons it; the
+    /// next caller takes it anyway (`TryLockError::Poisoned`), so the workers stay usable.
     busy: Mutex<()>,
 }
 
 impl Workers {
     /// Starts `count` workers; `None` if a thread cannot be started.
     pub(crate) fn start(count: usize) -> Option<Workers> {
-        let mut workers = Vec::with_capacity(count);
+        // Built up in place, so that if a thread cannot be started, dropping `started`
+        // stops the ones that were.
+        let mut started = Workers {
+            workers: Vec::with_capacity(count),
+            busy: Mutex::new(()),
+        };
         for i in 0..count {
             let slot = Arc::new(Slot {
                 state: AtomicU8::new(IDLE),
@@ -68,16 +81,13 @@ impl Workers {
                 .name(format!("nabla-worker-{i}"))
                 .spawn(move || work(&worker_slot))
                 .ok()?;
-            workers.push(Worker {
+            started.workers.push(Worker {
                 slot,
                 thread: handle.thread().clone(),
                 handle: Some(handle),
             });
         }
-        Some(Workers {
-            workers,
-            busy: Mutex::new(()),
-        })
+        Some(started)
     }
 
     /// How many workers there are.
@@ -92,8 +102,12 @@ impl Workers {
     /// # Panics
     /// If a job panics (after every job has finished).
     pub(crate) fn run<F: FnOnce() + Send>(&self, jobs: Vec<F>, last: impl FnOnce()) {
-        let guard: Option<MutexGuard<'_, ()>> = self.busy.try_lock().ok();
-        if guard.is_none() || jobs.len() > self.workers.len() {
+        let busy = match self.busy.try_lock() {
+            Ok(guard) => Some(guard),
+            Err(TryLockError::Poisoned(poisoned)) => Some(poisoned.into_inner()),
+            Err(TryLockError::WouldBlock) => None,
+        };
+        if busy.is_none() || jobs.len() > self.workers.len() {
             jobs.into_iter().for_each(|job| job());
             return last();
         }
@@ -124,10 +138,15 @@ struct WaitFor<'a>(&'a [Worker]);
 impl WaitFor<'_> {
     fn wait(&self) -> bool {
         let mut failed = false;
+        let mut spins = 0u32;
         for worker in self.0 {
             let state = loop {
                 match worker.slot.state.load(Ordering::Acquire) {
-                    POSTED => std::hint::spin_loop(),
+                    POSTED if spins < SPINS_BEFORE_YIELD => {
+                        spins += 1;
+                        std::hint::spin_loop();
+                    }
+                    POSTED => thread::yield_now(),
                     state => break state,
                 }
             };
@@ -199,6 +218,11 @@ fn work(slot: &Slot) {
             None => Ok(()),
         };
         let state = if outcome.is_ok() { DONE } else { FAILED };
+        // A panic's payload is not dropped here: its Drop could panic in turn and end
+        // this thread, leaving the caller waiting.
+        if let Err(payload) = outcome {
+            std::mem::forget(payload);
+        }
         slot.state.store(state, Ordering::Release);
     }
 }
@@ -247,14 +271,15 @@ mod tests {
         }));
         assert!(result.is_err());
         assert_eq!(finished.load(Ordering::Relaxed), 2);
-        // The workers still work afterwards.
-        let ran = AtomicUsize::new(0);
+        // The workers still work afterwards: the job runs on a worker, not inline.
+        let ran_on = Mutex::new(None);
         workers.run(
             vec![|| {
-                ran.fetch_add(1, Ordering::Relaxed);
+                *lock(&ran_on) = thread::current().name().map(str::to_string);
             }],
             || {},
         );
-        assert_eq!(ran.load(Ordering::Relaxed), 1);
+        let name = lock(&ran_on).clone().unwrap_or_default();
+        assert!(name.starts_with("nabla-worker-"), "ran on {name:?}");
     }
 }
