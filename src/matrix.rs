@@ -128,18 +128,12 @@ impl Scalar for f32 {
         alpha: f32,
     ) {
         match kernel {
-            GemmKernel::Avx512 => return crate::sgemm::matmul(dst, accumulate, lhs, rhs, alpha),
+            GemmKernel::Avx512 => crate::sgemm::matmul(dst, accumulate, lhs, rhs, alpha),
             GemmKernel::Avx512OneRow => {
-                return crate::sgemm::matmul_one_row(dst, accumulate, lhs, rhs, alpha)
+                crate::sgemm::matmul_one_row(dst, accumulate, lhs, rhs, alpha)
             }
-            GemmKernel::Faer => {}
+            GemmKernel::Faer => faer_matmul(dst, accumulate, lhs, rhs, alpha),
         }
-        let accum = if accumulate {
-            Accum::Add
-        } else {
-            Accum::Replace
-        };
-        faer::linalg::matmul::matmul(dst, accum, lhs, rhs, alpha, Par::Seq);
     }
 }
 
@@ -157,13 +151,24 @@ impl Scalar for f64 {
         rhs: FaerRef<'_, f64>,
         alpha: f64,
     ) {
-        let accum = if accumulate {
-            Accum::Add
-        } else {
-            Accum::Replace
-        };
-        faer::linalg::matmul::matmul(dst, accum, lhs, rhs, alpha, Par::Seq);
+        faer_matmul(dst, accumulate, lhs, rhs, alpha);
     }
+}
+
+/// faer's product on one thread, for both scalar types.
+fn faer_matmul<T: faer::traits::ComplexField>(
+    dst: MatMut<'_, T>,
+    accumulate: bool,
+    lhs: FaerRef<'_, T>,
+    rhs: FaerRef<'_, T>,
+    alpha: T,
+) {
+    let accum = if accumulate {
+        Accum::Add
+    } else {
+        Accum::Replace
+    };
+    faer::linalg::matmul::matmul(dst, accum, lhs, rhs, alpha, Par::Seq);
 }
 
 /// `e^x` in f32 without a libm call, so that loops over activations vectorise.

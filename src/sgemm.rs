@@ -385,43 +385,8 @@ mod x86 {
     #[inline(never)]
     #[target_feature(enable = "avx512f")]
     unsafe fn pack_a(dst: *mut f32, a: Strided, ic: usize, mc: usize, pc: usize, kc: usize) {
-        let panels = mc.div_ceil(MR);
-        for i in 0..panels {
-            let rows = MR.min(mc - i * MR);
-            let panel = dst.add(i * MR * kc);
-            let origin = a
-                .ptr
-                .offset((ic + i * MR) as isize * a.rs + pc as isize * a.cs);
-            if a.cs == 1 {
-                // Rows contiguous in k: transpose 16 columns at a time.
-                let mut p = 0;
-                while p < kc {
-                    let count = 16.min(kc - p);
-                    let mut block = load_block(origin.add(p), a.rs, rows, count);
-                    transpose16(&mut block);
-                    for (q, v) in block.iter().enumerate() {
-                        let m = if q < count { mask(MR) } else { 0 };
-                        _mm512_mask_storeu_ps(panel.wrapping_add((p + q) * MR), m, *v);
-                    }
-                    p += 16;
-                }
-            } else if a.rs == 1 {
-                for p in 0..kc {
-                    let v = _mm512_maskz_loadu_ps(mask(rows), origin.offset(p as isize * a.cs));
-                    _mm512_mask_storeu_ps(panel.add(p * MR), mask(MR), v);
-                }
-            } else {
-                for p in 0..kc {
-                    for r in 0..MR {
-                        *panel.add(p * MR + r) = if r < rows {
-                            *origin.offset(r as isize * a.rs + p as isize * a.cs)
-                        } else {
-                            0.0
-                        };
-                    }
-                }
-            }
-        }
+        let first = a.ptr.offset(ic as isize * a.rs + pc as isize * a.cs);
+        pack::<MR>(dst, first, a.rs, a.cs, mc, kc);
     }
 
     /// Packs rows pc..pc+kc, columns jc..jc+nc of B into panels of NR columns: panel j holds,
@@ -429,51 +394,62 @@ mod x86 {
     #[inline(never)]
     #[target_feature(enable = "avx512f")]
     unsafe fn pack_b(dst: *mut f32, b: Strided, pc: usize, kc: usize, jc: usize, nc: usize) {
-        let panels = nc.div_ceil(NR);
-        for j in 0..panels {
-            let cols = NR.min(nc - j * NR);
-            let panel = dst.add(j * NR * kc);
-            let origin = b
-                .ptr
-                .offset(pc as isize * b.rs + (jc + j * NR) as isize * b.cs);
-            if b.cs == 1 {
-                let (lo, hi) = (mask(cols), mask(cols.saturating_sub(16)));
-                for p in 0..kc {
-                    let src = origin.offset(p as isize * b.rs);
-                    _mm512_store_ps(panel.add(p * NR), _mm512_maskz_loadu_ps(lo, src));
-                    _mm512_store_ps(
-                        panel.add(p * NR + 16),
-                        _mm512_maskz_loadu_ps(hi, src.wrapping_add(16)),
-                    );
-                }
-            } else if b.rs == 1 {
-                // B's columns contiguous in k (B = Wᵀ): transpose 16 × 16 blocks.
-                for half in 0..2 {
-                    let half_cols = cols.saturating_sub(16 * half).min(16);
-                    // Past the last column when the panel is 16 wide or less: never read
-                    // (its loads are masked off), so computed without `offset`'s promise.
-                    let src = origin.wrapping_offset((16 * half) as isize * b.cs);
+        let first = b.ptr.offset(pc as isize * b.rs + jc as isize * b.cs);
+        pack::<NR>(dst, first, b.cs, b.rs, nc, kc);
+    }
+
+    /// Packs `width` lines of `kc` entries into panels of W lines: entry p of line c (at
+    /// `first + c·across + p·along`) goes to `panel[p·W + c]`, zero past the last line.
+    /// A's rows and B's columns are both such lines.
+    #[inline]
+    #[target_feature(enable = "avx512f")]
+    unsafe fn pack<const W: usize>(
+        dst: *mut f32,
+        first: *const f32,
+        across: isize,
+        along: isize,
+        width: usize,
+        kc: usize,
+    ) {
+        for i in 0..width.div_ceil(W) {
+            let lines = W.min(width - i * W);
+            let panel = dst.add(i * W * kc);
+            let origin = first.offset((i * W) as isize * across);
+            // The panel in slices of 16 lines (one zmm register wide).
+            for slice in 0..W.div_ceil(16) {
+                let lanes = mask(W - 16 * slice);
+                let valid = lines.saturating_sub(16 * slice).min(16);
+                // Past the last line when the panel is narrower: never read (its loads are
+                // masked off), so computed without `offset`'s promise.
+                let src = origin.wrapping_offset((16 * slice) as isize * across);
+                let out = panel.wrapping_add(16 * slice);
+                if along == 1 {
+                    // Lines contiguous in k (Wᵀ, the activations): transpose 16 × 16 blocks.
                     let mut p = 0;
                     while p < kc {
                         let count = 16.min(kc - p);
-                        let mut block = load_block(src.wrapping_add(p), b.cs, half_cols, count);
+                        let mut block = load_block(src.wrapping_add(p), across, valid, count);
                         transpose16(&mut block);
                         for (q, v) in block.iter().enumerate() {
-                            let m = if q < count { 0xFFFF } else { 0 };
-                            let dst = panel.wrapping_add((p + q) * NR + 16 * half);
-                            _mm512_mask_storeu_ps(dst, m, *v);
+                            let m = if q < count { lanes } else { 0 };
+                            _mm512_mask_storeu_ps(out.wrapping_add((p + q) * W), m, *v);
                         }
                         p += 16;
                     }
-                }
-            } else {
-                for p in 0..kc {
-                    for c in 0..NR {
-                        *panel.add(p * NR + c) = if c < cols {
-                            *origin.offset(p as isize * b.rs + c as isize * b.cs)
-                        } else {
-                            0.0
-                        };
+                } else if across == 1 {
+                    for p in 0..kc {
+                        let v = _mm512_maskz_loadu_ps(mask(valid), src.offset(p as isize * along));
+                        _mm512_mask_storeu_ps(out.add(p * W), lanes, v);
+                    }
+                } else {
+                    for p in 0..kc {
+                        for c in 0..(W - 16 * slice).min(16) {
+                            *out.add(p * W + c) = if c < valid {
+                                *src.offset(c as isize * across + p as isize * along)
+                            } else {
+                                0.0
+                            };
+                        }
                     }
                 }
             }
