@@ -89,9 +89,9 @@ pub enum GemmKernel {
 }
 
 /// f32 products with `M·N·K` at least this run on nabla's AVX-512 kernel where the CPU has
-/// it. Measured in one process, alternating with faer (BENCHMARKS.md, "GEMM"): W3's
-/// products (1.3·10⁸ to 2.7·10⁸) take 1.2× less time as a set, W2's (2·10⁶ to 1.3·10⁷)
-/// 1.1× less. Below 2²¹ (W1's products, the 10-wide output layers) faer's small-matrix
+/// it. Measured in one process, alternating with faer (`cargo bench --bench gemm_ab`,
+/// BENCHMARKS.md "GEMM"): W3's products (1.3·10⁸ to 2.7·10⁸) run 1.1-1.35× faster as a
+/// set, W2's (2·10⁶ to 1.3·10⁷) 1.05×. Below 2²¹ (W1's products, the 10-wide output layers) faer's small-matrix
 /// kernels are the better choice.
 pub const AVX512_MIN_MNK: usize = 1 << 21;
 
