@@ -43,8 +43,8 @@ pub(crate) fn available() -> bool {
 /// summed as the other blocks are).
 ///
 /// # Panics
-/// If [`available`] is false, dst's columns are not contiguous, or the shapes disagree
-/// (callers check all three first).
+/// If [`available`] is false, dst's columns are not contiguous, the shapes disagree or k
+/// is 0 (callers check all four first).
 pub(crate) fn matmul(
     dst: MatMut<'_, f32>,
     accumulate: bool,
@@ -78,6 +78,8 @@ fn run(
 ) {
     let (m, n, k) = (dst.nrows(), dst.ncols(), lhs.ncols());
     assert!(available(), "sgemm needs AVX-512");
+    // (k = 0 never gets here: `matrix::gemm` fills or keeps C itself.)
+    assert!(k > 0, "sgemm needs k ≥ 1");
     assert!(
         lhs.nrows() == m && rhs.nrows() == k && rhs.ncols() == n,
         "sgemm shapes"
@@ -100,13 +102,6 @@ fn run(
             cs: rhs.col_stride(),
         };
         let c = dst.as_ptr_mut();
-        if k == 0 {
-            if !accumulate {
-                // SAFETY: C has n contiguous entries in each of its m rows.
-                (0..m).for_each(|i| unsafe { std::ptr::write_bytes(c.add(i * c_rs), 0, n) });
-            }
-            return;
-        }
         if one_row && m == 1 && (a.cs == 1 || k == 1) && (b.rs == 1 || b.cs == 1) {
             // SAFETY: as below; a is one row of k contiguous entries.
             return unsafe { x86::gemv(n, k, alpha, a.ptr, b, c, accumulate) };
