@@ -121,20 +121,15 @@ impl Activation {
 
     /// FF for one layer after its product: `z ← z + 1 bᵀ` (the bias of each neuron added
     /// to every example's row), then `a = g(z)`, in one pass over z.
-    pub(crate) fn add_bias_and_apply<T: Scalar>(
-        self,
-        b: &[T],
-        z: &mut Matrix<T>,
-        a: &mut Matrix<T>,
-    ) {
-        debug_assert_eq!(z.shape(), a.shape());
-        debug_assert_eq!(z.cols(), b.len());
+    /// z and a hold whole rows of `b.len()` entries each (row-major).
+    pub(crate) fn add_bias_and_apply<T: Scalar>(self, b: &[T], z: &mut [T], a: &mut [T]) {
+        debug_assert_eq!(z.len(), a.len());
+        debug_assert!(b.is_empty() || z.len().is_multiple_of(b.len()));
         let g = self;
         vectorized(
             #[inline(always)]
             || {
-                for i in 0..z.rows() {
-                    let (z, a) = (z.row_mut(i), a.row_mut(i));
+                for (z, a) in z.chunks_exact_mut(b.len()).zip(a.chunks_exact_mut(b.len())) {
                     z.iter_mut().zip(b).for_each(|(z, &b)| *z = *z + b);
                     if g == Self::Softmax {
                         softmax_row(z, a);

@@ -342,6 +342,19 @@ impl<'a, T: Scalar> MatRef<'a, T> {
     }
 }
 
+impl<'a, T: Scalar> MatRef<'a, T> {
+    /// A `rows × cols` view of row-major entries (`data.len() == rows * cols`).
+    pub(crate) fn from_row_major(data: &'a [T], rows: usize, cols: usize) -> Self {
+        debug_assert_eq!(data.len(), rows * cols);
+        MatRef {
+            data,
+            rows,
+            cols,
+            transposed: false,
+        }
+    }
+}
+
 impl<'a, T: Scalar> From<&'a Matrix<T>> for MatRef<'a, T> {
     fn from(m: &'a Matrix<T>) -> Self {
         m.view()
@@ -546,7 +559,71 @@ pub fn gemm<'a, 'b, T: Scalar>(
     b: impl Into<MatRef<'b, T>>,
     alpha: T,
 ) {
-    let (a, b) = (a.into(), b.into());
+    gemm_cut(c, accumulate, a.into(), b.into(), alpha, Cut::LongerSide);
+}
+
+/// [`gemm`], with C cut over the threads by rows whatever its shape. For `∂C/∂W^[l]`
+/// (BP4): its rows are the neurons j of layer l, as FF's blocks of `Z^[l]`'s columns are,
+/// and [`for_row_blocks`] gives the optimizer the same rows, so each thread updates the
+/// rows of W^[l] it computed the gradient of (in its own core's cache) and that it
+/// multiplies with in the next FF.
+#[track_caller]
+pub(crate) fn gemm_cut_by_rows<'a, 'b, T: Scalar>(
+    c: &mut Matrix<T>,
+    accumulate: Accumulate,
+    a: impl Into<MatRef<'a, T>>,
+    b: impl Into<MatRef<'b, T>>,
+    alpha: T,
+) {
+    gemm_cut(c, accumulate, a.into(), b.into(), alpha, Cut::Rows);
+}
+
+/// `C ← α A B` on the calling thread with a given kernel, C being `c` (row-major, A's rows
+/// × B's columns): a block of rows of a larger product, computed as that product computes
+/// them when `kernel` is [`Scalar::kernel_for`] of the larger product's shape.
+#[track_caller]
+pub(crate) fn gemm_block<T: Scalar>(
+    kernel: GemmKernel,
+    c: &mut [T],
+    a: MatRef<'_, T>,
+    b: MatRef<'_, T>,
+    alpha: T,
+) {
+    let (rows, cols) = (a.rows, b.cols);
+    if a.cols != b.rows || c.len() != rows * cols {
+        shape_error(
+            (a.rows, a.cols),
+            (b.rows, b.cols),
+            (rows, c.len() / cols.max(1)),
+        );
+    }
+    if rows == 0 || cols == 0 {
+        return;
+    }
+    if a.cols == 0 {
+        c.fill(T::zero());
+        return;
+    }
+    let dst = MatMut::from_row_major_slice_mut(c, rows, cols);
+    T::matmul(kernel, dst, false, a.faer(), b.faer(), alpha);
+}
+
+/// Which side of C [`gemm_split`] cuts into blocks.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Cut {
+    LongerSide,
+    Rows,
+}
+
+#[track_caller]
+fn gemm_cut<T: Scalar>(
+    c: &mut Matrix<T>,
+    accumulate: Accumulate,
+    a: MatRef<'_, T>,
+    b: MatRef<'_, T>,
+    alpha: T,
+    cut: Cut,
+) {
     if a.cols != b.rows || c.shape() != (a.rows, b.cols) {
         shape_error((a.rows, a.cols), (b.rows, b.cols), c.shape());
     }
@@ -563,11 +640,10 @@ pub fn gemm<'a, 'b, T: Scalar>(
     let dst = MatMut::from_row_major_slice_mut(c.as_mut_slice(), rows, cols);
     let add = accumulate == Accumulate::Add;
     let kernel = T::kernel_for(rows, cols, a.cols);
-    let threads = threads();
     let large = rows * cols * a.cols >= PARALLEL_MIN_MNK
         || (rows == 1 && cols * a.cols >= PARALLEL_MIN_NK_ONE_ROW);
-    if threads > 1 && large {
-        gemm_split(kernel, dst, add, a.faer(), b.faer(), alpha, threads);
+    if threads() > 1 && large {
+        gemm_split(kernel, dst, add, a.faer(), b.faer(), alpha, cut);
     } else {
         T::matmul(kernel, dst, add, a.faer(), b.faer(), alpha);
     }
@@ -578,10 +654,11 @@ static THREADS: AtomicUsize = AtomicUsize::new(1);
 
 /// Products with `M·N·K` below this run on one thread whatever [`threads`] says. Measured
 /// on the 2-core machine (BENCHMARKS.md, "Threads"): with workers that spin between jobs
-/// (`workers.rs`), W2's largest products (64·784·256 ≈ 1.3·10⁷) gain from a second thread;
-/// with rayon's sleeping workers they did not, and the cut-off was 2²⁴. Below 2²² the
-/// half a thread takes over is a few microseconds, the cost of handing it over.
-pub const PARALLEL_MIN_MNK: usize = 1 << 22;
+/// (`workers.rs`), W2's products (64·784·256 ≈ 1.3·10⁷ and 64·256·128 = 2²¹) gain from a
+/// second thread once each thread keeps its own rows of W (BP4 and the optimizer cut by
+/// rows): W2 at 2 threads 0.063 s per epoch (median of 5, alternately) against 0.071 s
+/// with the cut-off at 2²². With rayon's sleeping workers the cut-off was 2²⁴.
+pub const PARALLEL_MIN_MNK: usize = 1 << 21;
 
 /// One-row products (batch 1) with `N·K` at least this are split over the threads too:
 /// their cost is reading the weights, and each thread then reads its own share, which
@@ -605,8 +682,8 @@ pub fn threads() -> usize {
     THREADS.load(Ordering::Relaxed)
 }
 
-/// `dst ← (dst +) α lhs rhs` with dst cut into up to `threads` blocks along its longer
-/// side, one per thread of a persistent pool (the calling thread takes the last block). Each
+/// `dst ← (dst +) α lhs rhs` with dst cut into up to [`threads`] blocks along its longer
+/// side (or by rows, for [`gemm_cut_by_rows`]), one per thread of a persistent pool (the calling thread takes the last block). Each
 /// block is an ordinary product of a slice of lhs (or rhs) with the other factor whole, so
 /// the sum over k for every entry runs in the same order as without the split.
 fn gemm_split<T: Scalar>(
@@ -616,21 +693,17 @@ fn gemm_split<T: Scalar>(
     lhs: FaerRef<'_, T>,
     rhs: FaerRef<'_, T>,
     alpha: T,
-    threads: usize,
+    cut: Cut,
 ) {
-    let by_rows = dst.nrows() >= dst.ncols();
+    let threads = threads();
+    let by_rows = cut == Cut::Rows || dst.nrows() >= dst.ncols();
     let len = if by_rows { dst.nrows() } else { dst.ncols() };
-    // Blocks of whole multiples of 16 rows/columns (a register tile), the last one taking
-    // the rest: never a block narrower than 16, whose product a kernel might sum in
-    // another order (faer's matrix-vector path for one row, say).
-    let blocks = threads.min(len / 16);
-    if blocks <= 1 {
+    let Some((blocks, step)) = blocks_of(len, threads) else {
         return T::matmul(kernel, dst, add, lhs, rhs, alpha);
-    }
+    };
     let Some(workers) = worker_pool(threads) else {
         return T::matmul(kernel, dst, add, lhs, rhs, alpha);
     };
-    let step = (len / blocks) / 16 * 16;
     let (mut dst, mut lhs, mut rhs) = (dst, lhs, rhs);
     let mut parts = Vec::with_capacity(blocks - 1);
     for _ in 1..blocks {
@@ -649,6 +722,96 @@ fn gemm_split<T: Scalar>(
         parts.push(move || T::matmul(kernel, part.0, add, part.1, part.2, alpha));
     }
     workers.run(parts, || T::matmul(kernel, dst, add, lhs, rhs, alpha));
+}
+
+/// How `len` rows (or columns) are cut over `threads`: `(blocks, step)`, the first
+/// `blocks - 1` blocks `step` long and the last one taking the rest; `None` for one block.
+/// Blocks are whole multiples of 16 rows/columns (a register tile): never a block narrower
+/// than 16, whose product a kernel might sum in another order (faer's matrix-vector path
+/// for one row, say).
+fn blocks_of(len: usize, threads: usize) -> Option<(usize, usize)> {
+    let blocks = threads.min(len / 16);
+    (blocks > 1).then(|| (blocks, (len / blocks) / 16 * 16))
+}
+
+/// Tensors of at least this many entries are updated by the optimizers on all the
+/// threads ([`for_row_blocks`]): W2's `W^[1]` and `W^[2]` (32 768), whose BP4 products
+/// (at least 2²¹ multiply-adds) are cut by rows too, and W3's hidden layers.
+pub(crate) const PARALLEL_MIN_ENTRIES: usize = 1 << 15;
+
+/// Row-major tensors (or tuples, arrays and vectors of them) that hold the same number of
+/// rows and can be cut between two rows.
+pub(crate) trait SplitRows: Sized + Send {
+    /// `(rows 0..at, rows at..)` of a value that holds `rows` rows.
+    fn split_rows(self, at: usize, rows: usize) -> (Self, Self);
+}
+
+impl<T: Send> SplitRows for &mut [T] {
+    fn split_rows(self, at: usize, rows: usize) -> (Self, Self) {
+        let width = self.len() / rows.max(1);
+        self.split_at_mut(at * width)
+    }
+}
+
+impl<T: Sync> SplitRows for &[T] {
+    fn split_rows(self, at: usize, rows: usize) -> (Self, Self) {
+        let width = self.len() / rows.max(1);
+        self.split_at(at * width)
+    }
+}
+
+impl<A: SplitRows, B: SplitRows> SplitRows for (A, B) {
+    fn split_rows(self, at: usize, rows: usize) -> (Self, Self) {
+        let ((a_head, a_tail), (b_head, b_tail)) =
+            (self.0.split_rows(at, rows), self.1.split_rows(at, rows));
+        ((a_head, b_head), (a_tail, b_tail))
+    }
+}
+
+impl<A: SplitRows + Default, const N: usize> SplitRows for [A; N] {
+    fn split_rows(self, at: usize, rows: usize) -> (Self, Self) {
+        let mut cut = self.map(|part| part.split_rows(at, rows));
+        let heads = cut.each_mut().map(|(head, _)| std::mem::take(head));
+        (heads, cut.map(|(_, tail)| tail))
+    }
+}
+
+impl<A: SplitRows> SplitRows for Vec<A> {
+    fn split_rows(self, at: usize, rows: usize) -> (Self, Self) {
+        self.into_iter()
+            .map(|part| part.split_rows(at, rows))
+            .unzip()
+    }
+}
+
+/// Runs `f(block, rows_in_block)` on blocks of the rows of `parts` (each of which holds
+/// `rows` rows), one block per thread, cut as [`gemm_cut_by_rows`] cuts the rows of C (so
+/// that, for the optimizers, each thread works on the rows of W it computed the gradient
+/// of). With `split` false, one thread, or too few rows, runs `f(parts, rows)` once.
+/// Nothing is summed across rows here, so the results are the same at any thread count.
+pub(crate) fn for_row_blocks<P: SplitRows>(
+    split: bool,
+    rows: usize,
+    parts: P,
+    f: impl Fn(P, usize) + Sync,
+) {
+    let threads = threads();
+    let blocks = (split && threads > 1)
+        .then(|| blocks_of(rows, threads))
+        .flatten();
+    let Some(((blocks, step), workers)) = blocks.and_then(|b| Some((b, worker_pool(threads)?)))
+    else {
+        return f(parts, rows);
+    };
+    let f = &f;
+    let (mut parts, mut left) = (parts, rows);
+    let mut jobs = Vec::with_capacity(blocks - 1);
+    for _ in 1..blocks {
+        let (head, tail) = parts.split_rows(step, left);
+        jobs.push(move || f(head, step));
+        (parts, left) = (tail, left - step);
+    }
+    workers.run(jobs, || f(parts, left));
 }
 
 /// The `threads - 1` workers that [`gemm_split`] hands blocks to, started on first use and

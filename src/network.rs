@@ -19,7 +19,10 @@ use crate::activation::Activation;
 use crate::cost::Cost;
 use crate::error::{Error, Result};
 use crate::init::Init;
-use crate::matrix::{gemm, vectorized, Accumulate, Matrix, Scalar};
+use crate::matrix::{
+    for_row_blocks, gemm, gemm_block, gemm_cut_by_rows, threads, vectorized, Accumulate,
+    GemmKernel, MatRef, Matrix, Scalar, PARALLEL_MIN_MNK,
+};
 
 /// What a network is, without its numbers: layer sizes, activations and cost.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -114,6 +117,18 @@ impl<T: Scalar> Layer<T> {
         // FF: z^[l] = W^[l] a^[l-1] + b^[l]; with one example per row, Z = A_prev Wᵀ + 1 bᵀ
         gemm(z, Accumulate::Replace, a_prev, self.w.t(), T::one());
         // + 1 bᵀ and a^[l] = g(z^[l]) in one pass over Z
+        self.g
+            .add_bias_and_apply(&self.b, z.as_mut_slice(), a.as_mut_slice());
+    }
+
+    /// FF for a block of rows of a batch on the calling thread, with the product's kernel
+    /// chosen for the whole batch, so each row gets the bits [`Layer::forward`] gives it.
+    fn forward_block(&self, kernel: GemmKernel, a_prev: &[T], z: &mut [T], a: &mut [T]) {
+        let (n, n_prev) = self.w.shape();
+        let rows = z.len() / n;
+        // FF: Z = A_prev Wᵀ, then + 1 bᵀ and a^[l] = g(z^[l])
+        let a_prev = MatRef::from_row_major(a_prev, rows, n_prev);
+        gemm_block(kernel, z, a_prev, self.w.t(), T::one());
         self.g.add_bias_and_apply(&self.b, z, a);
     }
 }
@@ -580,7 +595,30 @@ impl<T: Scalar> Network<T> {
     /// When x does not fit the network (see [`Network::check_batch`]).
     pub fn infer<'p>(&self, x: &Matrix<T>, pass: &'p mut Pass<T>) -> Result<&'p Matrix<T>> {
         self.check_batch(x, None)?;
-        self.fit_pass(pass, x.rows());
+        let m = x.rows();
+        self.fit_pass(pass, m);
+        let multiply_adds: usize = self.sizes().windows(2).map(|n| m * n[0] * n[1]).sum();
+        if threads() > 1 && m >= 32 && multiply_adds >= PARALLEL_MIN_MNK {
+            // With threads: each thread takes a block of the batch's rows through every
+            // layer (one hand-over per batch, not one per product). Each product's kernel
+            // is the one chosen for the whole batch, so threads change no bits.
+            let kernels: Vec<GemmKernel> = self
+                .sizes()
+                .windows(2)
+                .map(|n| T::kernel_for(m, n[1], n[0]))
+                .collect();
+            let z: Vec<&mut [T]> = pass.z[1..].iter_mut().map(|z| z.as_mut_slice()).collect();
+            let a: Vec<&mut [T]> = pass.a[1..].iter_mut().map(|a| a.as_mut_slice()).collect();
+            for_row_blocks(true, m, (x.as_slice(), (z, a)), |(x, (mut z, mut a)), _| {
+                for (i, layer) in self.layers.iter().enumerate() {
+                    // Layer l = i + 1 reads a^[l-1] (x for l = 1) and writes z^[l], a^[l].
+                    let (a_before, a_rest) = a.split_at_mut(i);
+                    let a_prev = if i == 0 { x } else { &*a_before[i - 1] };
+                    layer.forward_block(kernels[i], a_prev, z[i], a_rest[0]);
+                }
+            });
+            return Ok(&pass.a[self.last()]);
+        }
         for l in 1..=self.last() {
             let (a_prev, a) = prev_and_current(&mut pass.a, l);
             // FF with a^[0] = x read in place.
@@ -720,7 +758,8 @@ impl<T: Scalar> Network<T> {
                 },
             );
             // BP4: ∂C/∂w_jk^[l] = mean over the batch of a_k^[l-1] e_j^[l]; batched, (E^[l])ᵀ A^[l-1] / m
-            gemm(
+            // (cut over threads by rows j, the rows of W^[l] each thread updates next)
+            gemm_cut_by_rows(
                 &mut grads.nabla_w[l],
                 Accumulate::Replace,
                 e.t(),
@@ -746,4 +785,65 @@ fn prev_and_current<T>(v: &mut [T], l: usize) -> (&T, &mut T) {
 fn current_and_next<T>(v: &mut [T], l: usize) -> (&mut T, &T) {
     let (before, after) = v.split_at_mut(l + 1);
     (&mut before[l], &after[0])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::matrix::set_threads;
+    use crate::{Activation, Cost, Init};
+
+    /// With threads, `infer` cuts the batch into blocks of rows, each taken through every
+    /// layer by one thread with the kernels of the whole batch: every z^[l] and a^[l] must
+    /// have the bits of the one-thread forward pass, for ragged blocks too.
+    fn infer_in_row_blocks_changes_no_bits<T: Scalar>() {
+        let arch = Architecture::new(
+            &[784, 256, 128, 10],
+            Activation::Relu,
+            Activation::Softmax,
+            Cost::CrossEntropy,
+        )
+        .unwrap();
+        let net: Network<T> = Network::new(arch, Init::He, 5).unwrap();
+        let bits = |m: &Matrix<T>| -> Vec<u64> {
+            m.as_slice()
+                .iter()
+                .map(|v| v.to_f64().unwrap().to_bits())
+                .collect()
+        };
+        for m in [32, 33, 47, 64, 300, 2000] {
+            let data = (0..m * 784)
+                .map(|i| T::c(((i * 37) % 255) as f64 / 255.0))
+                .collect();
+            let x = Matrix::from_vec(m, 784, data).unwrap();
+            let mut one = Pass::new(net.sizes(), m);
+            set_threads(1);
+            net.forward(&x, &mut one).unwrap();
+            for threads in [2, 3] {
+                set_threads(threads);
+                let mut pass = Pass::new(net.sizes(), 1);
+                let result = net.infer(&x, &mut pass).map(&bits);
+                set_threads(1);
+                assert_eq!(
+                    result.unwrap(),
+                    bits(one.output()),
+                    "m {m}, {threads} threads"
+                );
+                for l in 1..=net.last() {
+                    assert_eq!(bits(&pass.z[l]), bits(&one.z[l]), "z^[{l}], m {m}");
+                    assert_eq!(bits(&pass.a[l]), bits(&one.a[l]), "a^[{l}], m {m}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn infer_in_row_blocks_changes_no_bits_f32() {
+        infer_in_row_blocks_changes_no_bits::<f32>();
+    }
+
+    #[test]
+    fn infer_in_row_blocks_changes_no_bits_f64() {
+        infer_in_row_blocks_changes_no_bits::<f64>();
+    }
 }

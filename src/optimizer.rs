@@ -21,7 +21,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::matrix::Scalar;
+use crate::matrix::{for_row_blocks, vectorized, Scalar, PARALLEL_MIN_ENTRIES};
 use crate::network::{Gradients, Network};
 
 /// An update rule: given the batch gradients `∂C/∂W^[l]`, `∂C/∂b^[l]` and the learning
@@ -38,10 +38,27 @@ pub fn for_each_tensor<T: Scalar>(
     grads: &Gradients<T>,
     mut f: impl FnMut(usize, &mut [T], &[T]),
 ) {
+    for_each_tensor_with_rows(net, grads, |i, _, w, g| f(i, w, g));
+}
+
+/// [`for_each_tensor`], also passing each tensor's number of rows (n_l for `W^[l]`, 1 for
+/// `b^[l]`), for [`for_row_blocks`].
+#[inline(always)]
+fn for_each_tensor_with_rows<T: Scalar>(
+    net: &mut Network<T>,
+    grads: &Gradients<T>,
+    mut f: impl FnMut(usize, usize, &mut [T], &[T]),
+) {
     for (i, layer) in net.layers_mut().iter_mut().enumerate() {
         let l = i + 1;
-        f(2 * i, layer.w.as_mut_slice(), grads.nabla_w[l].as_slice());
-        f(2 * i + 1, &mut layer.b, &grads.nabla_b[l]);
+        let rows = layer.w.rows();
+        f(
+            2 * i,
+            rows,
+            layer.w.as_mut_slice(),
+            grads.nabla_w[l].as_slice(),
+        );
+        f(2 * i + 1, 1, &mut layer.b, &grads.nabla_b[l]);
     }
 }
 
@@ -63,8 +80,15 @@ pub struct Sgd;
 impl<T: Scalar> Optimizer<T> for Sgd {
     fn step(&mut self, net: &mut Network<T>, grads: &Gradients<T>, eta: T) {
         // Compiled for the widest SIMD the CPU has (the loop bodies inline into the
-        // dispatched closure); the arithmetic, and so every bit, is the scalar loop's.
-        crate::matrix::vectorized(|| for_each_tensor(net, grads, |_, w, g| sgd_update(w, g, eta)));
+        // dispatched closure); the arithmetic, and so every bit, is the scalar loop's. Large
+        // tensors are cut by rows over the threads, each taking the rows of W^[l] whose
+        // gradient it computed (BP4) and that it multiplies with in FF.
+        for_each_tensor_with_rows(net, grads, |_, rows, w, g| {
+            let split = g.len() >= PARALLEL_MIN_ENTRIES;
+            for_row_blocks(split, rows, (w, g), |(w, g), _| {
+                vectorized(|| sgd_update(w, g, eta))
+            });
+        });
     }
 }
 
@@ -117,11 +141,13 @@ impl<T: Scalar> Momentum<T> {
 impl<T: Scalar> Optimizer<T> for Momentum<T> {
     fn step(&mut self, net: &mut Network<T>, grads: &Gradients<T>, eta: T) {
         let (mu, nesterov, velocity) = (self.mu, self.nesterov, &mut self.velocity);
-        crate::matrix::vectorized(|| {
-            for_each_tensor(net, grads, |i, w, g| {
-                let v = state(velocity, i, w.len());
-                momentum_update(w, v, g, eta, mu, nesterov);
-            })
+        // Vectorised and cut by rows over the threads as in Sgd::step.
+        for_each_tensor_with_rows(net, grads, |i, rows, w, g| {
+            let v = state(velocity, i, w.len());
+            let split = g.len() >= PARALLEL_MIN_ENTRIES;
+            for_row_blocks(split, rows, ([w, v], g), |([w, v], g), _| {
+                vectorized(|| momentum_update(w, v, g, eta, mu, nesterov))
+            });
         });
     }
 }
@@ -198,19 +224,23 @@ impl<T: Scalar> Optimizer<T> for Adam<T> {
         let correction1 = T::one() - b1.powi(self.t);
         let correction2 = T::one() - b2.powi(self.t);
         let (first, second) = (&mut self.first, &mut self.second);
-        for_each_tensor(net, grads, |i, w, g| {
+        // Cut by rows over the threads as in Sgd::step.
+        for_each_tensor_with_rows(net, grads, |i, rows, w, g| {
             let m = state(first, i, w.len());
             let s = state(second, i, w.len());
-            for (((w, m), s), &g) in w.iter_mut().zip(m.iter_mut()).zip(s.iter_mut()).zip(g) {
-                if wd > T::zero() {
-                    *w = *w - eta * wd * *w;
+            let split = g.len() >= PARALLEL_MIN_ENTRIES;
+            for_row_blocks(split, rows, ([w, m, s], g), |([w, m, s], g), _| {
+                for (((w, m), s), &g) in w.iter_mut().zip(m.iter_mut()).zip(s.iter_mut()).zip(g) {
+                    if wd > T::zero() {
+                        *w = *w - eta * wd * *w;
+                    }
+                    *m = b1 * *m + (T::one() - b1) * g;
+                    *s = b2 * *s + (T::one() - b2) * g * g;
+                    let m_hat = *m / correction1;
+                    let s_hat = *s / correction2;
+                    *w = *w - eta * m_hat / (s_hat.sqrt() + eps);
                 }
-                *m = b1 * *m + (T::one() - b1) * g;
-                *s = b2 * *s + (T::one() - b2) * g * g;
-                let m_hat = *m / correction1;
-                let s_hat = *s / correction2;
-                *w = *w - eta * m_hat / (s_hat.sqrt() + eps);
-            }
+            });
         });
     }
 }

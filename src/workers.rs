@@ -8,6 +8,11 @@
 //! each job before it parks, so the jobs of one training step or of a stream of batch-1
 //! calls find it awake; a sleeping worker is woken by `unpark`.
 //!
+//! A worker claims a posted job before it runs it. When the caller is done with its own
+//! part it claims every job no worker has claimed yet and runs it itself: on a busy
+//! machine, where a worker may not get a core for milliseconds, the caller then never
+//! waits for a thread that is not running (blocks compute the same bits on any thread).
+//!
 //! Only one caller uses the workers at a time; a second caller meanwhile runs its whole
 //! product itself (same bits: blocks never change results, see `matrix::gemm_split`).
 
@@ -21,6 +26,9 @@ const POSTED: u8 = 1;
 const DONE: u8 = 2;
 const FAILED: u8 = 3;
 const STOP: u8 = 4;
+/// Claimed: by the worker, which will report DONE or FAILED, or by the caller, which runs
+/// the job itself and sets IDLE.
+const RUNNING: u8 = 5;
 
 /// How many pauses a worker spins for its next job before it parks: 2¹⁶ `pause`
 /// instructions, from ~0.1 ms where one takes ~10 cycles to ~3 ms on recent Intel cores
@@ -95,7 +103,8 @@ impl Workers {
         self.workers.len()
     }
 
-    /// Runs `jobs[i]` on worker i and `last` on the calling thread, and returns when all
+    /// Runs `jobs[i]` on worker i (or on the calling thread, if worker i has not claimed it
+    /// by the time `last` returns) and `last` on the calling thread, and returns when all
     /// have finished. Without a free set of workers (another caller is using them), or with
     /// more jobs than workers, runs everything on the calling thread, in order.
     ///
@@ -136,22 +145,35 @@ impl Workers {
 struct WaitFor<'a>(&'a [Worker]);
 
 impl WaitFor<'_> {
+    /// Waits for every posted job; a job no worker has claimed yet (its worker is parked,
+    /// or descheduled by a busy machine) the caller claims and runs itself, so that it
+    /// never waits for a thread that is not running. Returns whether a job panicked.
     fn wait(&self) -> bool {
         let mut failed = false;
         let mut spins = 0u32;
         for worker in self.0 {
+            let slot = &worker.slot;
             let state = loop {
-                match worker.slot.state.load(Ordering::Acquire) {
-                    POSTED if spins < SPINS_BEFORE_YIELD => {
+                match slot.state.load(Ordering::Acquire) {
+                    POSTED => {
+                        if slot
+                            .state
+                            .compare_exchange(POSTED, RUNNING, Ordering::AcqRel, Ordering::Acquire)
+                            .is_ok()
+                        {
+                            break run_job(slot);
+                        }
+                    }
+                    RUNNING if spins < SPINS_BEFORE_YIELD => {
                         spins += 1;
                         std::hint::spin_loop();
                     }
-                    POSTED => thread::yield_now(),
+                    RUNNING => thread::yield_now(),
                     state => break state,
                 }
             };
             failed |= state == FAILED;
-            worker.slot.state.store(IDLE, Ordering::Release);
+            slot.state.store(IDLE, Ordering::Release);
         }
         failed
     }
@@ -195,13 +217,22 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// A worker's loop: wait (spinning, then parked) for a posted job, run it, report.
+/// A worker's loop: wait (spinning, then parked) for a posted job, claim it (unless the
+/// caller claimed it first), run it, report.
 fn work(slot: &Slot) {
     loop {
         let mut spins = 0u32;
         loop {
             match slot.state.load(Ordering::Acquire) {
-                POSTED => break,
+                POSTED => {
+                    if slot
+                        .state
+                        .compare_exchange(POSTED, RUNNING, Ordering::AcqRel, Ordering::Acquire)
+                        .is_ok()
+                    {
+                        break;
+                    }
+                }
                 STOP => return,
                 _ if spins < SPINS_BEFORE_PARK => {
                     spins += 1;
@@ -210,20 +241,28 @@ fn work(slot: &Slot) {
                 _ => thread::park(),
             }
         }
-        let job = lock(&slot.job).take();
-        let outcome = match job {
-            // SAFETY: the caller that posted the job waits for DONE or FAILED before the
-            // job's data goes away (`Workers::run`, `WaitFor`).
-            Some(job) => catch_unwind(AssertUnwindSafe(|| unsafe { (job.call)(job.data) })),
-            None => Ok(()),
-        };
-        let state = if outcome.is_ok() { DONE } else { FAILED };
-        // A panic's payload is not dropped here: its Drop could panic in turn and end
-        // this thread, leaving the caller waiting.
-        if let Err(payload) = outcome {
-            std::mem::forget(payload);
-        }
+        let state = run_job(slot);
         slot.state.store(state, Ordering::Release);
+    }
+}
+
+/// Runs the job posted in `slot` (claimed: state RUNNING) on this thread; DONE or FAILED.
+fn run_job(slot: &Slot) -> u8 {
+    let job = lock(&slot.job).take();
+    let outcome = match job {
+        // SAFETY: the caller that posted the job waits for the job to finish before the
+        // job's data goes away (`Workers::run`, `WaitFor`).
+        Some(job) => catch_unwind(AssertUnwindSafe(|| unsafe { (job.call)(job.data) })),
+        None => Ok(()),
+    };
+    // A panic's payload is not dropped here: its Drop could panic in turn and end this
+    // thread, leaving the caller waiting (or, in the caller, abort an unwinding one).
+    match outcome {
+        Ok(()) => DONE,
+        Err(payload) => {
+            std::mem::forget(payload);
+            FAILED
+        }
     }
 }
 
@@ -271,15 +310,75 @@ mod tests {
         }));
         assert!(result.is_err());
         assert_eq!(finished.load(Ordering::Relaxed), 2);
-        // The workers still work afterwards: the job runs on a worker, not inline.
+        // The workers still work afterwards: the job runs on a worker, not inline (the
+        // caller stays in `last` until it has run, so it cannot claim the job itself).
         let ran_on = Mutex::new(None);
         workers.run(
             vec![|| {
                 *lock(&ran_on) = thread::current().name().map(str::to_string);
             }],
-            || {},
+            || {
+                let started = std::time::Instant::now();
+                while lock(&ran_on).is_none() && started.elapsed().as_secs() < 30 {
+                    thread::yield_now();
+                }
+            },
         );
         let name = lock(&ran_on).clone().unwrap_or_default();
         assert!(name.starts_with("nabla-worker-"), "ran on {name:?}");
+    }
+
+    /// Workers whose threads never run (as when the machine is busy and they are not
+    /// scheduled): slots only.
+    fn stalled(count: usize) -> Workers {
+        let workers = (0..count)
+            .map(|_| Worker {
+                slot: Arc::new(Slot {
+                    state: AtomicU8::new(IDLE),
+                    job: Mutex::new(None),
+                }),
+                thread: thread::current(),
+                handle: None,
+            })
+            .collect();
+        Workers {
+            workers,
+            busy: Mutex::new(()),
+        }
+    }
+
+    #[test]
+    fn jobs_no_worker_claims_run_on_the_caller() {
+        let workers = stalled(2);
+        for _ in 0..3 {
+            let ran: Vec<AtomicUsize> = (0..3).map(|_| AtomicUsize::new(0)).collect();
+            let jobs: Vec<_> = (0..2)
+                .map(|i| {
+                    let ran = &ran;
+                    move || {
+                        ran[i].fetch_add(1, Ordering::Relaxed);
+                    }
+                })
+                .collect();
+            workers.run(jobs, || {
+                ran[2].fetch_add(1, Ordering::Relaxed);
+            });
+            assert!(ran.iter().all(|count| count.load(Ordering::Relaxed) == 1));
+        }
+        // A panic in a job the caller runs is reported like a worker's, after the rest.
+        let finished = AtomicUsize::new(0);
+        let result = catch_unwind(AssertUnwindSafe(|| {
+            let jobs: Vec<Box<dyn FnOnce() + Send>> = vec![
+                Box::new(|| panic!("job 0")),
+                Box::new(|| {
+                    finished.fetch_add(1, Ordering::Relaxed);
+                }),
+            ];
+            workers.run(jobs, || {
+                finished.fetch_add(1, Ordering::Relaxed);
+            });
+        }));
+        assert!(result.is_err());
+        assert_eq!(finished.load(Ordering::Relaxed), 2);
     }
 }
