@@ -666,7 +666,7 @@ pub const PARALLEL_MIN_MNK: usize = 1 << 21;
 pub const PARALLEL_MIN_NK_ONE_ROW: usize = 1 << 17;
 
 /// Lets [`gemm`] split products of at least [`PARALLEL_MIN_MNK`] multiply-adds over `n`
-/// threads (0 or 1: one thread, the default). Process-wide, like a BLAS thread count.
+/// threads (0 or 1: one thread, the default; at most [`MAX_THREADS`]). Process-wide, like a BLAS thread count.
 ///
 /// The split is fixed (the output's longer side cut into at most `n` blocks of at least 16
 /// rows or columns, each computed exactly as the whole product would compute it, by the
@@ -674,8 +674,12 @@ pub const PARALLEL_MIN_NK_ONE_ROW: usize = 1 << 17;
 /// threads, so every entry of C gets the same bits at any thread count: threads change
 /// speed, never results (tested).
 pub fn set_threads(n: usize) {
-    THREADS.store(n.max(1), Ordering::Relaxed);
+    THREADS.store(n.clamp(1, MAX_THREADS), Ordering::Relaxed);
 }
+
+/// The most threads [`set_threads`] takes (larger counts are capped): far more than the
+/// products of these networks can use, and few enough to start.
+pub const MAX_THREADS: usize = 256;
 
 /// The thread count set by [`set_threads`].
 pub fn threads() -> usize {

@@ -24,6 +24,11 @@ use crate::matrix::{
     GemmKernel, MatRef, Matrix, Scalar, PARALLEL_MIN_MNK,
 };
 
+/// The most weights and biases an [`Architecture`] may have: 2³² (16 GiB in f32), far
+/// beyond the networks nabla is made for, and a clear error instead of an allocation
+/// failure for a mistyped size.
+pub const MAX_PARAMETERS: usize = 1 << 32;
+
 /// What a network is, without its numbers: layer sizes, activations and cost.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Architecture {
@@ -79,6 +84,24 @@ impl Architecture {
                 format!("layer {i} has size 0 (sizes {:?})", self.sizes),
             ));
         }
+        if self
+            .parameter_count()
+            .is_none_or(|count| count > MAX_PARAMETERS)
+        {
+            return Err(Error::config(
+                "--layers",
+                format!(
+                    "sizes {:?} make more than {MAX_PARAMETERS} weights and biases, more than nabla holds in memory",
+                    self.sizes
+                ),
+            ));
+        }
+        if self.output == Activation::Softmax && self.sizes[self.sizes.len() - 1] == 1 {
+            return Err(Error::config(
+                "--output",
+                "softmax over one output is always 1 and learns nothing (use sigmoid for one output)",
+            ));
+        }
         if self.hidden == Activation::Softmax && self.sizes.len() > 2 {
             return Err(Error::config(
                 "--activation",
@@ -91,6 +114,13 @@ impl Architecture {
     /// L, the number of layers with weights (the input layer 0 is not counted).
     pub fn last(&self) -> usize {
         self.sizes.len() - 1
+    }
+
+    /// The number of weights and biases, `Σ_l n_l (n_(l-1) + 1)`; `None` if it overflows.
+    pub fn parameter_count(&self) -> Option<usize> {
+        self.sizes.windows(2).try_fold(0usize, |sum, n| {
+            n[1].checked_mul(n[0].checked_add(1)?)?.checked_add(sum)
+        })
     }
 
     /// g of layer l (1-based).
@@ -250,6 +280,17 @@ impl<T: Scalar> Network<T> {
     /// ```
     pub fn new(arch: Architecture, init: Init, seed: u64) -> Result<Self> {
         arch.validate()?;
+        let count = arch.parameter_count().unwrap_or(usize::MAX);
+        if Vec::<T>::new().try_reserve_exact(count).is_err() {
+            return Err(Error::config(
+                "--layers",
+                format!(
+                    "sizes {:?} need {count} weights and biases ({:.1} GiB), more than this machine can allocate",
+                    arch.sizes,
+                    (count as f64) * std::mem::size_of::<T>() as f64 / (1u64 << 30) as f64
+                ),
+            ));
+        }
         let layers = init
             .draw::<T>(&arch.sizes, seed)
             .into_iter()

@@ -90,6 +90,9 @@ impl TrainConfig {
     /// # Errors
     /// [`Error::InvalidConfig`] naming the flag.
     pub fn validate(&self) -> Result<()> {
+        if self.epochs == 0 {
+            return Err(Error::config("--epochs", "must be at least 1"));
+        }
         if self.batch_size == 0 {
             return Err(Error::config("--batch-size", "must be at least 1"));
         }

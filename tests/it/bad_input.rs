@@ -574,3 +574,135 @@ fn an_idx_images_file_without_its_labels_file_names_the_labels_file() {
         &["lonely-labels-idx1-ubyte", "cannot access"],
     );
 }
+
+#[test]
+fn layer_sizes_too_large_to_hold_are_an_error_not_a_panic_or_an_abort() {
+    let dir = temp();
+    let out = dir.path().join("big.safetensors");
+    for layers in [
+        "18446744073709551615,2",  // n_1 (n_0 + 1) overflows
+        "4294967296,4294967296,2", // wraps to 0 in unchecked arithmetic
+        "2,4000000000000,2",       // 2.4e13 weights: far beyond memory
+    ] {
+        assert_error(
+            nabla().args(["init", "--layers", layers, "--out", s(&out)]),
+            &["--layers", "weights and biases"],
+        );
+    }
+    let data = classification_csv(&dir, "data.csv", 30, 2);
+    train_fails(
+        &dir,
+        &data,
+        &["--hidden", "18446744073709551615"],
+        &["--layers", "weights and biases"],
+    );
+    assert!(!out.exists());
+}
+
+#[test]
+fn softmax_over_a_single_output_is_rejected_naming_the_flag() {
+    let dir = temp();
+    let out = dir.path().join("m.safetensors");
+    assert_error(
+        nabla().args([
+            "init",
+            "--layers",
+            "2,3,1",
+            "--output",
+            "softmax",
+            "--cost",
+            "cross-entropy",
+            "--out",
+            s(&out),
+        ]),
+        &["--output", "softmax", "one output"],
+    );
+    assert!(!out.exists());
+}
+
+#[test]
+fn a_thread_count_out_of_range_or_not_a_number_names_nabla_threads_or_the_flag() {
+    for value in ["0", "-1", "abc", "100000", "99999999999999999999"] {
+        assert_error(
+            nabla()
+                .env("NABLA_THREADS", value)
+                .args(["train", "--epochs", "1", "--layers", "784,10"]),
+            &["NABLA_THREADS", "1 to 256"],
+        );
+        assert_usage_error(
+            nabla().args(["bench", "--workloads", "W4", "--threads", value]),
+            "--threads",
+        );
+    }
+}
+
+#[test]
+fn zero_epochs_is_rejected_naming_the_flag() {
+    let dir = temp();
+    let data = classification_csv(&dir, "data.csv", 30, 3);
+    train_fails(&dir, &data, &["--epochs", "0"], &["--epochs", "at least 1"]);
+}
+
+#[test]
+fn usage_errors_are_one_line_and_negative_numbers_reach_the_range_check() {
+    assert_usage_error(nabla().args(["train", "--bogus"]), "--bogus");
+    assert_usage_error(nabla().args(["train", "--dropout", "-0.1"]), "[0, 1)");
+    assert_usage_error(nabla().args(["train", "--layers", "2,x"]), "--layers");
+}
+
+/// An output that cannot be written is found before training: a folder in the file's
+/// place, or a folder where nothing can be created.
+#[test]
+fn an_out_or_plot_path_that_cannot_be_written_fails_before_training() {
+    let dir = temp();
+    let data = classification_csv(&dir, "data.csv", 30, 4);
+    let folder = dir.path().join("a-folder.safetensors");
+    std::fs::create_dir(&folder).unwrap();
+    for flag in ["--out", "--plot", "--log"] {
+        let target = if flag == "--plot" {
+            dir.path().join("a-folder.svg")
+        } else {
+            folder.clone()
+        };
+        std::fs::create_dir_all(&target).unwrap();
+        let line = assert_error(
+            nabla().args([
+                "train",
+                "--data",
+                s(&data),
+                "--epochs",
+                "1",
+                flag,
+                s(&target),
+            ]),
+            &[flag, "is a folder"],
+        );
+        assert!(!line.contains("epoch"), "{line}");
+    }
+    // A read-only folder (skipped where permissions do not bind, as for root).
+    use std::os::unix::fs::PermissionsExt;
+    let locked = dir.path().join("locked");
+    std::fs::create_dir(&locked).unwrap();
+    std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o555)).unwrap();
+    if std::fs::write(locked.join("probe"), "x").is_err() {
+        let out = locked.join("m.safetensors");
+        let assert = nabla()
+            .args([
+                "train",
+                "--data",
+                s(&data),
+                "--epochs",
+                "1",
+                "--out",
+                s(&out),
+            ])
+            .assert()
+            .code(2);
+        let stdout = String::from_utf8_lossy(&assert.get_output().stdout).into_owned();
+        assert!(
+            !stdout.contains("epoch"),
+            "no training before the error: {stdout}"
+        );
+    }
+    std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o755)).unwrap();
+}

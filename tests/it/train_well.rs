@@ -9,7 +9,9 @@ use nabla::{
     Activation, Architecture, Cost, Dataset, Gradients, Init, Matrix, Network, Pass, TrainConfig,
 };
 
-use crate::util::{assert_error, classification_csv, json_of, nabla, s, temp, write_file};
+use crate::util::{
+    assert_error, classification_csv, json_of, nabla, regression_csv, s, temp, write_file,
+};
 
 fn examples(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -655,4 +657,90 @@ fn a_plot_or_log_that_cannot_be_written_is_refused_before_training() {
         &["--log", "does not exist"],
     );
     assert!(!out.exists() && !wrong.exists());
+}
+
+/// After early stopping the model that is saved is the restored epoch's, so the final test
+/// metrics (JSON and text) must be that model's, as `nabla eval` of the saved file finds
+/// them, not the last epoch's.
+#[test]
+fn after_early_stopping_the_final_test_metrics_are_those_of_the_saved_model() {
+    let dir = temp();
+    let examples = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/examples");
+    let (train, test) = (
+        examples.join("moons-train.csv"),
+        examples.join("moons-test.csv"),
+    );
+    let model = dir.path().join("es.safetensors");
+    let args = [
+        "train",
+        "--data",
+        s(&train),
+        "--test",
+        s(&test),
+        "--epochs",
+        "50",
+        "--validation",
+        "0.2",
+        "--patience",
+        "2",
+        "--out",
+        s(&model),
+    ];
+    let json = json_of(&nabla().args(args).arg("--json").assert().success());
+    let (best, ran) = (
+        json["best_epoch"].as_u64().unwrap() as usize,
+        json["history"].as_array().unwrap().len(),
+    );
+    assert!(
+        best < ran,
+        "this run restores an earlier epoch ({best} of {ran})"
+    );
+    let last_test = &json["history"][ran - 1]["test"];
+    let eval = json_of(
+        &nabla()
+            .args(["eval", "--model", s(&model), "--data", s(&test), "--json"])
+            .assert()
+            .success(),
+    );
+    assert_eq!(json["test_accuracy"], eval["accuracy"], "eval: {eval}");
+    assert_eq!(json["test_macro_f1"], eval["macro_f1"], "eval: {eval}");
+    assert_eq!(json["test_cost"], eval["cost"], "eval: {eval}");
+    assert_ne!(
+        json["test_cost"], last_test["cost"],
+        "the last epoch's test cost differs from the restored one's"
+    );
+    // The text report says the same.
+    let text = nabla().args(args).assert().success();
+    let stdout = String::from_utf8_lossy(&text.get_output().stdout).into_owned();
+    let accuracy = eval["accuracy"].as_f64().unwrap() * 100.0;
+    assert!(
+        stdout.contains(&format!("test accuracy {accuracy:.2}% (restored weights)")),
+        "{stdout}"
+    );
+}
+
+/// A regression run ends with the test set's RMSE, MAE and R² (what `eval` reports).
+#[test]
+fn a_regression_run_ends_with_rmse_mae_and_r2_on_the_test_set() {
+    let dir = temp();
+    let train = regression_csv(&dir, "train.csv", 80, 1);
+    let test = regression_csv(&dir, "test.csv", 40, 2);
+    let out = nabla()
+        .args([
+            "train",
+            "--data",
+            s(&train),
+            "--test",
+            s(&test),
+            "--epochs",
+            "3",
+        ])
+        .assert()
+        .success();
+    let stdout = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+    let last = stdout.lines().last().unwrap_or_default();
+    assert!(
+        last.starts_with("test RMSE ") && last.contains(" MAE ") && last.contains(" R² "),
+        "{stdout}"
+    );
 }

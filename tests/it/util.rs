@@ -124,12 +124,15 @@ pub fn assert_error(cmd: &mut assert_cmd::Command, needles: &[&str]) -> String {
     lines[0].to_string()
 }
 
-/// Runs `cmd` and checks a clap usage error: exit code 2, no panic, `flag` named on stderr.
+/// Runs `cmd` and checks a clap usage error: exit code 2, no panic, one `nabla: error:`
+/// line on stderr naming `flag`, nothing on stdout.
 pub fn assert_usage_error(cmd: &mut assert_cmd::Command, flag: &str) -> String {
     let output = cmd.output().expect("running nabla");
     let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
     assert_eq!(output.status.code(), Some(2), "exit code; stderr: {stderr}");
     assert!(!stderr.contains("panicked"), "panicked: {stderr}");
+    assert_eq!(stderr.lines().count(), 1, "one line on stderr: {stderr}");
+    assert!(stderr.starts_with("nabla: error:"), "stderr: {stderr}");
     assert!(stderr.contains(flag), "stderr should name {flag}: {stderr}");
     assert!(
         output.stdout.is_empty(),

@@ -67,9 +67,9 @@ pub struct BenchArgs {
     /// Timed epochs per training workload (after one warm-up epoch).
     #[arg(long, default_value_t = 5)]
     pub epochs: usize,
-    /// Threads for the large matrix products (M*N*K >= 2^22, and batch-1 products of N*K >= 2^17); default: NABLA_THREADS, else 1.
+    /// Threads (1 to 256) for the large matrix products (M*N*K >= 2^21, and batch-1 products of N*K >= 2^17), the optimizer's update of large layers and batch inference; default: NABLA_THREADS, else 1.
     /// Results are the same bits at any thread count.
-    #[arg(long)]
+    #[arg(long, value_parser = crate::commands::parse_threads, allow_negative_numbers = true)]
     pub threads: Option<usize>,
     /// Print JSON (for scripts/compare.sh) instead of a table.
     #[arg(long)]
@@ -108,19 +108,19 @@ pub struct NoiseArgs {
     #[arg(long, default_value_t = 512)]
     pub size: usize,
     /// The image spans [0, scale) in x0 and x1; the data set samples [0, scale)^N.
-    #[arg(long, default_value_t = 8.0)]
+    #[arg(long, default_value_t = 8.0, allow_negative_numbers = true)]
     pub scale: f64,
     /// Fractal sum of this many octaves (1 = plain noise).
     #[arg(long, default_value_t = 1)]
     pub octaves: u32,
     /// Frequency factor between octaves.
-    #[arg(long, default_value_t = 2.0)]
+    #[arg(long, default_value_t = 2.0, allow_negative_numbers = true)]
     pub lacunarity: f64,
     /// Amplitude factor between octaves.
-    #[arg(long, default_value_t = 0.5)]
+    #[arg(long, default_value_t = 0.5, allow_negative_numbers = true)]
     pub gain: f64,
     /// For N > 2, the fixed coordinates x2, x3, ... of the image slice (default 0).
-    #[arg(long, value_delimiter = ',', allow_negative_numbers = true)]
+    #[arg(long, value_delimiter = ',', allow_hyphen_values = true)]
     pub at: Vec<f64>,
     /// Number of points in the data set.
     #[arg(long, default_value_t = 10000)]
@@ -232,19 +232,19 @@ pub struct TrainArgs {
     #[arg(long)]
     pub nesterov: bool,
     /// Adam/AdamW beta1 (0.9).
-    #[arg(long, value_parser = parse_unit)]
+    #[arg(long, value_parser = parse_unit, allow_negative_numbers = true)]
     pub beta1: Option<f64>,
     /// Adam/AdamW beta2 (0.999).
-    #[arg(long, value_parser = parse_unit)]
+    #[arg(long, value_parser = parse_unit, allow_negative_numbers = true)]
     pub beta2: Option<f64>,
     /// Epsilon of rmsprop/adam/adamw (1e-8).
-    #[arg(long, value_parser = parse_positive)]
+    #[arg(long, value_parser = parse_positive, allow_negative_numbers = true)]
     pub eps: Option<f64>,
     /// RMSprop smoothing alpha (0.99).
-    #[arg(long, value_parser = parse_unit)]
+    #[arg(long, value_parser = parse_unit, allow_negative_numbers = true)]
     pub alpha: Option<f64>,
     /// AdamW decoupled weight decay (0.01): w <- w - eta wd w before each step.
-    #[arg(long, value_parser = parse_non_negative)]
+    #[arg(long, value_parser = parse_non_negative, allow_negative_numbers = true)]
     pub weight_decay: Option<f64>,
     /// L-BFGS history size (100).
     #[arg(long, value_parser = parse_size)]
@@ -256,7 +256,7 @@ pub struct TrainArgs {
     #[arg(long, value_parser = parse_named::<Schedule>)]
     pub schedule: Option<Schedule>,
     /// Decay factor gamma of the step and exponential schedules.
-    #[arg(long, value_parser = parse_positive)]
+    #[arg(long, value_parser = parse_positive, allow_negative_numbers = true)]
     pub gamma: Option<f64>,
     /// Epochs between decays of the step schedule.
     #[arg(long, value_parser = parse_size)]
@@ -265,31 +265,31 @@ pub struct TrainArgs {
     #[arg(long)]
     pub warmup: Option<usize>,
     /// Final learning rate of the cosine schedule (0).
-    #[arg(long, value_parser = parse_non_negative)]
+    #[arg(long, value_parser = parse_non_negative, allow_negative_numbers = true)]
     pub eta_min: Option<f64>,
     /// Exponent of the invscaling schedule (0.5).
-    #[arg(long, value_parser = parse_non_negative)]
+    #[arg(long, value_parser = parse_non_negative, allow_negative_numbers = true)]
     pub power_t: Option<f64>,
     /// Factor of the plateau schedule (0.2).
-    #[arg(long, value_parser = parse_unit)]
+    #[arg(long, value_parser = parse_unit, allow_negative_numbers = true)]
     pub factor: Option<f64>,
     /// Epochs without improvement before the plateau schedule cuts eta (2).
     #[arg(long, value_parser = parse_size)]
     pub plateau_patience: Option<usize>,
     /// L2 regularisation lambda as in Nielsen's network2: adds (lambda/2n) sum w^2 to C.
-    #[arg(long, value_parser = parse_non_negative)]
+    #[arg(long, value_parser = parse_non_negative, allow_negative_numbers = true)]
     pub l2: Option<f64>,
     /// L1 regularisation lambda: adds (lambda/n) sum |w| to C.
-    #[arg(long, value_parser = parse_non_negative)]
+    #[arg(long, value_parser = parse_non_negative, allow_negative_numbers = true)]
     pub l1: Option<f64>,
     /// Inverted dropout on the hidden layers with this probability (off at evaluation).
-    #[arg(long, value_parser = parse_probability)]
+    #[arg(long, value_parser = parse_probability, allow_negative_numbers = true)]
     pub dropout: Option<f64>,
     /// Rescale the gradient when its Euclidean norm exceeds this (max-norm clipping).
-    #[arg(long, value_parser = parse_positive)]
+    #[arg(long, value_parser = parse_positive, allow_negative_numbers = true)]
     pub clip_norm: Option<f64>,
     /// Hold out this fraction of the training data (stratified) as a validation set.
-    #[arg(long, value_parser = parse_probability)]
+    #[arg(long, value_parser = parse_probability, allow_negative_numbers = true)]
     pub validation: Option<f64>,
     /// Early stopping: stop after this many epochs without a lower validation cost and
     /// restore the best weights (needs --validation).

@@ -20,7 +20,21 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let cli = cli::Cli::parse_from(argv);
+    let cli = match cli::Cli::try_parse_from(argv) {
+        Ok(cli) => cli,
+        // --help and --version (exit 0), and `nabla` alone (the help, exit 2): as clap prints them.
+        Err(err)
+            if !err.use_stderr()
+                || err.kind()
+                    == clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand =>
+        {
+            err.exit()
+        }
+        Err(err) => {
+            eprintln!("nabla: {}", one_line(&err.render().to_string()));
+            return ExitCode::from(2);
+        }
+    };
     match commands::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
@@ -36,4 +50,24 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// clap's error message on one line: its first line, with any tip in brackets; the usage
+/// and "For more information" lines dropped (`nabla COMMAND --help` shows them).
+fn one_line(message: &str) -> String {
+    let mut lines = message
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+        .take_while(|line| {
+            !line.starts_with("Usage:") && !line.starts_with("For more information")
+        });
+    let mut text = lines
+        .next()
+        .unwrap_or("error: invalid arguments")
+        .to_string();
+    for extra in lines {
+        text += &format!(" ({extra})");
+    }
+    text
 }

@@ -21,11 +21,12 @@ use crate::cli::{Cli, Command, Precision};
 /// Dispatches to the subcommand.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     // NABLA_THREADS: threads for the large matrix products (see nabla::matrix::set_threads).
-    if let Some(n) = std::env::var("NABLA_THREADS")
-        .ok()
-        .and_then(|v| v.trim().parse::<usize>().ok())
-    {
-        nabla::matrix::set_threads(n);
+    if let Some(value) = std::env::var_os("NABLA_THREADS") {
+        let value = value.to_string_lossy();
+        nabla::matrix::set_threads(
+            parse_threads(&value)
+                .map_err(|why| anyhow::anyhow!("invalid NABLA_THREADS={value:?}: {why}"))?,
+        );
     }
     match cli.command {
         Command::Bench(args) => bench::run(&args),
@@ -37,6 +38,16 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Noise(args) => noise::run(&args),
         Command::Explain(args) => explain::run(&args),
         Command::Diagram(args) => diagram::run(&args),
+    }
+}
+
+/// A thread count: a whole number from 1 to [`nabla::matrix::MAX_THREADS`] (for
+/// `NABLA_THREADS` and `bench --threads`).
+pub fn parse_threads(value: &str) -> Result<usize, String> {
+    let max = nabla::matrix::MAX_THREADS;
+    match value.trim().parse::<usize>() {
+        Ok(n) if (1..=max).contains(&n) => Ok(n),
+        _ => Err(format!("must be a whole number from 1 to {max}")),
     }
 }
 

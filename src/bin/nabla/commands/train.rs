@@ -168,6 +168,12 @@ fn run_in<T: Scalar>(args: &TrainArgs) -> anyhow::Result<()> {
         log.flush()?;
     }
     let reports = &training.history;
+    // The test metrics of the model as it ends (and is saved): after early stopping that is
+    // the restored epoch's network, not the last epoch's.
+    let test_eval = match (&test, training.best_epoch) {
+        (Some(test), Some(_)) => Some(nabla::evaluate(&model.network, test)?),
+        _ => reports.last().and_then(|r| r.test.clone()),
+    };
     if !args.json {
         if let Some(best) = training.best_epoch {
             output::note(format!(
@@ -180,19 +186,30 @@ fn run_in<T: Scalar>(args: &TrainArgs) -> anyhow::Result<()> {
             ));
         }
     }
-    // The end of a classification run: macro F1 and the confusion matrix on the test set.
-    if !args.json && model.task == Task::Classification {
-        if let Some(test) = reports.last().and_then(|r| r.test.as_ref()) {
-            if let (Some(f1), Some(confusion)) = (test.macro_f1, &test.confusion) {
-                output::line(format!("test macro F1 {f1:.4}"))?;
-                if confusion.len() <= 20 {
-                    output::confusion_matrix(&model.classes, confusion, test.n)?;
+    // The end of a run: on the test set, accuracy (after early stopping), macro F1 and the
+    // confusion matrix for classification; RMSE, MAE and R² for regression.
+    if let (false, Some(test)) = (args.json, &test_eval) {
+        match model.task {
+            Task::Classification => {
+                if let (Some(accuracy), Some(_)) = (test.accuracy, training.best_epoch) {
+                    output::line(format!(
+                        "test accuracy {} (restored weights)",
+                        output::percent(accuracy)
+                    ))?;
+                }
+                if let (Some(f1), Some(confusion)) = (test.macro_f1, &test.confusion) {
+                    output::line(format!("test macro F1 {f1:.4}"))?;
+                    if confusion.len() <= 20 {
+                        output::confusion_matrix(&model.classes, confusion, test.n)?;
+                    }
+                }
+            }
+            Task::Regression => {
+                if let (Some(rmse), Some(mae), Some(r2)) = (test.rmse, test.mae, test.r2) {
+                    output::line(format!("test RMSE {rmse:.5}  MAE {mae:.5}  R² {r2:.4}"))?;
                 }
             }
         }
-    }
-    if let Some(plot) = &args.plot {
-        write_plot(reports, model.task, plot)?;
     }
 
     model.extra.insert(
@@ -205,10 +222,13 @@ fn run_in<T: Scalar>(args: &TrainArgs) -> anyhow::Result<()> {
             output::note(format!("saved {}", out.display()));
         }
     }
+    // The plot after the model: a plot that cannot be written loses no training.
+    if let Some(plot) = &args.plot {
+        write_plot(reports, model.task, plot)?;
+    }
     let train_eval = nabla::evaluate(&model.network, &train)?;
     if args.json {
-        let last = reports.last();
-        let test_eval = last.and_then(|r| r.test.as_ref());
+        let test_eval = test_eval.as_ref();
         let mut object = json!({
             "epochs": reports.len(),
             "train_cost": train_eval.cost,
@@ -595,6 +615,9 @@ fn check_layers(layers: &[usize], n_in: usize, n_out: usize, task: Task) -> anyh
     Ok(())
 }
 
+/// Fails before training on an output that could not be written afterwards: a missing
+/// folder, a folder in the file's place, or a folder where no file can be created (the
+/// files are written to a temporary file there and renamed).
 fn check_writable(flag: &str, out: &std::path::Path) -> anyhow::Result<()> {
     let dir = match out.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
@@ -602,6 +625,16 @@ fn check_writable(flag: &str, out: &std::path::Path) -> anyhow::Result<()> {
     };
     if !dir.is_dir() {
         bail!("invalid {flag}: folder {} does not exist", dir.display());
+    }
+    if out.is_dir() {
+        bail!("invalid {flag}: {} is a folder, not a file", out.display());
+    }
+    if let Err(e) = tempfile::NamedTempFile::new_in(dir) {
+        bail!(
+            "invalid {flag}: cannot write {} (cannot create a file in {}: {e})",
+            out.display(),
+            dir.display()
+        );
     }
     Ok(())
 }
