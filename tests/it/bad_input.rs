@@ -706,3 +706,40 @@ fn an_out_or_plot_path_that_cannot_be_written_fails_before_training() {
     }
     std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o755)).unwrap();
 }
+
+#[test]
+fn a_bad_value_in_a_config_file_names_the_file_line_and_key() {
+    let dir = temp();
+    let config = write_file(&dir, "run.toml", "epochs = 2\nlr = \"fast\"\n");
+    assert_error(
+        nabla().args(["train", "--config", s(&config)]),
+        &["run.toml:2", "key 'lr'", "fast"],
+    );
+    let config = write_file(&dir, "run2.toml", "epochs = 2\n\ndropout = 1.5\n");
+    assert_error(
+        nabla().args(["train", "--config", s(&config)]),
+        &["run2.toml:3", "key 'dropout'", "[0, 1)"],
+    );
+}
+
+#[test]
+fn a_schedule_setting_given_with_another_schedule_is_rejected_naming_both() {
+    let dir = temp();
+    let data = classification_csv(&dir, "data.csv", 30, 5);
+    for (extra, flag) in [
+        (&["--schedule", "constant", "--gamma", "0.5"][..], "--gamma"),
+        (&["--gamma", "0.5"][..], "--gamma"),
+        (
+            &["--schedule", "exponential", "--step-size", "3"][..],
+            "--step-size",
+        ),
+        (&["--schedule", "step", "--warmup", "2"][..], "--warmup"),
+        (&["--schedule", "cosine", "--factor", "0.5"][..], "--factor"),
+        (
+            &["--schedule", "plateau", "--power-t", "0.5"][..],
+            "--power-t",
+        ),
+    ] {
+        train_fails(&dir, &data, extra, &[flag, "does not apply to --schedule"]);
+    }
+}

@@ -7,7 +7,7 @@ use std::ffi::OsString;
 use std::path::Path;
 
 use anyhow::{bail, Context};
-use clap::CommandFactory;
+use clap::{CommandFactory, Parser};
 
 use crate::cli::Cli;
 
@@ -184,16 +184,30 @@ fn read_config(path: &Path) -> anyhow::Result<(Vec<String>, Option<String>)> {
                 ),
             })
         };
-        match value {
-            toml::Value::Boolean(true) => tokens.push(format!("--{flag}")),
-            toml::Value::Boolean(false) => {}
+        let token = match value {
+            toml::Value::Boolean(true) => format!("--{flag}"),
+            toml::Value::Boolean(false) => continue,
             toml::Value::Array(items) => {
                 let parts: Vec<String> =
                     items.iter().map(text_of).collect::<anyhow::Result<_>>()?;
-                tokens.push(format!("--{flag}={}", parts.join(",")));
+                format!("--{flag}={}", parts.join(","))
             }
-            other => tokens.push(format!("--{flag}={}", text_of(other)?)),
+            other => format!("--{flag}={}", text_of(other)?),
+        };
+        // Each value through clap's parser for its flag now, so that a bad one is reported
+        // with the file and line it came from.
+        if let Err(e) = Cli::try_parse_from(["nabla", "train", token.as_str()]) {
+            use clap::error::ErrorKind::*;
+            if matches!(
+                e.kind(),
+                InvalidValue | ValueValidation | WrongNumberOfValues | TooManyValues | TooFewValues
+            ) {
+                let message = crate::one_line(&e.render().to_string());
+                let message = message.strip_prefix("error: ").unwrap_or(&message);
+                bail!("{}:{line}: key '{key}': {message}", path.display());
+            }
         }
+        tokens.push(token);
     }
     Ok((tokens, preset))
 }

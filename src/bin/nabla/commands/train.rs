@@ -523,6 +523,30 @@ fn config_from_args(args: &TrainArgs, mode_default_lr: Option<f64>) -> anyhow::R
         }
         Schedule::Constant => {}
     }
+    // A schedule's setting given with another schedule would be silently ignored.
+    let schedule_flag = |flag: &str, present: bool, applies: bool| {
+        if present && !applies {
+            bail!("invalid {flag}: does not apply to --schedule {schedule}")
+        }
+        Ok(())
+    };
+    use Schedule as S;
+    let gamma = matches!(schedule, S::Step { .. } | S::Exponential { .. });
+    schedule_flag("--gamma", args.gamma.is_some(), gamma)?;
+    let step = matches!(schedule, S::Step { .. });
+    schedule_flag("--step-size", args.step_size.is_some(), step)?;
+    let cosine = matches!(schedule, S::Cosine { .. });
+    schedule_flag("--warmup", args.warmup.is_some(), cosine)?;
+    schedule_flag("--eta-min", args.eta_min.is_some(), cosine)?;
+    let inv = matches!(schedule, S::InvScaling { .. });
+    schedule_flag("--power-t", args.power_t.is_some(), inv)?;
+    let plateau = matches!(schedule, S::Plateau { .. });
+    schedule_flag("--factor", args.factor.is_some(), plateau)?;
+    schedule_flag(
+        "--plateau-patience",
+        args.plateau_patience.is_some(),
+        plateau,
+    )?;
     let learning_rate = args
         .lr
         .or(optimizer.default_learning_rate())
