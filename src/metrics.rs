@@ -21,8 +21,10 @@ pub struct Evaluation {
     /// Fraction of examples whose largest output is the true class (classification).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub accuracy: Option<f64>,
-    /// The mean over classes of F1 = 2 precision recall / (precision + recall) (classification;
-    /// a class never predicted nor present counts as F1 = 0, as scikit-learn's `zero_division=0`).
+    /// The mean of F1 = 2 precision recall / (precision + recall) over the classes present in
+    /// the true labels or the predictions (classification), as scikit-learn's
+    /// `f1_score(average='macro')`: a class the model knows but that is neither true nor
+    /// predicted for any example does not count.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub macro_f1: Option<f64>,
     /// `confusion[true][predicted]` counts (classification).
@@ -39,26 +41,25 @@ pub struct Evaluation {
     pub r2: Option<f64>,
 }
 
-/// Macro-averaged F1 from a confusion matrix (`confusion[true][predicted]`).
+/// Macro-averaged F1 from a confusion matrix (`confusion[true][predicted]`): the mean of
+/// `2 TP / (predicted + actual)` over the classes with `predicted + actual > 0` (the classes
+/// present in the truth or the predictions, as scikit-learn). NaN when there is no such class.
 pub fn macro_f1(confusion: &[Vec<usize>]) -> f64 {
-    let k = confusion.len();
-    if k == 0 {
-        return f64::NAN;
+    let (mut sum, mut present) = (0.0, 0usize);
+    for (c, true_row) in confusion.iter().enumerate() {
+        let tp = true_row[c] as f64;
+        let predicted: usize = confusion.iter().map(|row| row[c]).sum();
+        let actual: usize = true_row.iter().sum();
+        if predicted + actual > 0 {
+            sum += 2.0 * tp / (predicted + actual) as f64;
+            present += 1;
+        }
     }
-    let f1: f64 = (0..k)
-        .map(|c| {
-            let tp = confusion[c][c] as f64;
-            let predicted: usize = (0..k).map(|t| confusion[t][c]).sum();
-            let actual: usize = confusion[c].iter().sum();
-            let denominator = predicted as f64 + actual as f64;
-            if denominator == 0.0 {
-                0.0
-            } else {
-                2.0 * tp / denominator
-            }
-        })
-        .sum();
-    f1 / k as f64
+    if present == 0 {
+        f64::NAN
+    } else {
+        sum / present as f64
+    }
 }
 
 /// The index of the largest value (the first one on ties).
@@ -152,4 +153,25 @@ pub fn evaluate<T: Scalar>(net: &Network<T>, data: &Dataset<T>) -> Result<Evalua
         });
     }
     Ok(eval)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::macro_f1;
+
+    #[test]
+    fn macro_f1_leaves_out_classes_neither_true_nor_predicted() {
+        // One example of class 0, predicted right; classes 1 and 2 never appear:
+        // scikit-learn's f1_score([0], [0], average='macro') = 1.
+        let one_right = vec![vec![1, 0, 0], vec![0, 0, 0], vec![0, 0, 0]];
+        assert_eq!(macro_f1(&one_right), 1.0);
+        // True 0 and 1, predicted 0 and 0: F1 of class 0 = 2/3, of class 1 = 0; class 2
+        // absent. scikit-learn: f1_score([0, 1], [0, 0], average='macro') = 1/3.
+        let half_right = vec![vec![1, 0, 0], vec![1, 0, 0], vec![0, 0, 0]];
+        assert!((macro_f1(&half_right) - 1.0 / 3.0).abs() < 1e-15);
+        // A class predicted but never true counts (F1 = 0): f1_score([0], [2]) = 0.
+        let wrong = vec![vec![0, 0, 1], vec![0, 0, 0], vec![0, 0, 0]];
+        assert_eq!(macro_f1(&wrong), 0.0);
+        assert!(macro_f1(&[]).is_nan());
+    }
 }

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
-use crate::matrix::Matrix;
+use crate::matrix::{Matrix, Scalar};
 
 /// A CSV file read into memory as text cells, with the line number of each row.
 #[derive(Clone, Debug)]
@@ -42,12 +42,7 @@ impl Table {
             column,
             message,
         };
-        let mut reader = csv::ReaderBuilder::new()
-            .has_headers(false)
-            .flexible(true)
-            .trim(csv::Trim::All)
-            .from_reader(bytes);
-        let mut records = reader.records();
+        let mut records = split_records(bytes, path)?.into_iter();
         let header = match records.next() {
             None => {
                 return Err(err(
@@ -56,46 +51,65 @@ impl Table {
                     "empty file: expected a header row naming the columns".into(),
                 ))
             }
-            Some(Err(e)) => return Err(err(1, None, format!("cannot parse the header: {e}"))),
-            Some(Ok(h)) => h,
+            Some(h) => h,
         };
-        let headers: Vec<String> = header.iter().map(str::to_string).collect();
+        let headers = text_fields(header.fields, header.line, None, path)?;
         if headers.iter().all(String::is_empty) {
-            return Err(err(1, None, "empty header row".into()));
+            return Err(err(header.line, None, "empty header row".into()));
         }
         for (i, h) in headers.iter().enumerate() {
             if h.is_empty() {
-                return Err(err(1, None, format!("column {} has no name", i + 1)));
+                return Err(err(
+                    header.line,
+                    None,
+                    format!("column {} has no name", i + 1),
+                ));
             }
             if headers[..i].contains(h) {
-                return Err(err(1, Some(h.clone()), "duplicate column name".into()));
+                return Err(err(
+                    header.line,
+                    Some(one_line(h)),
+                    "duplicate column name".into(),
+                ));
+            }
+        }
+        if headers.len() == 1 && !bytes.contains(&b',') {
+            if let Some(separator) = [';', '\t', '|']
+                .into_iter()
+                .find(|&c| headers[0].contains(c))
+            {
+                return Err(err(
+                    header.line,
+                    None,
+                    format!(
+                        "the header has a single column '{}': fields are separated by commas; \
+                         this file seems to use {:?}",
+                        one_line(&headers[0]),
+                        separator
+                    ),
+                ));
             }
         }
         let mut rows = Vec::new();
         let mut lines = Vec::new();
         for record in records {
-            let record = record.map_err(|e| {
-                let line = e.position().map_or(0, |p| p.line() as usize);
-                err(line, None, format!("cannot parse: {e}"))
-            })?;
-            let line = record
-                .position()
-                .map_or(rows.len() + 2, |p| p.line() as usize);
-            if record.len() == 1 && record.get(0) == Some("") {
-                continue; // a blank line
+            let line = record.line;
+            let fields = text_fields(record.fields, line, Some(&headers), path)?;
+            if fields.len() == 1 && fields[0].is_empty() {
+                continue; // a line of spaces
             }
-            if record.len() != headers.len() {
+            if fields.len() != headers.len() {
                 return Err(err(
                     line,
                     None,
                     format!(
                         "{} fields, but the header has {} columns",
-                        record.len(),
+                        fields.len(),
                         headers.len()
                     ),
                 ));
             }
-            rows.push(record.iter().map(str::to_string).collect());
+            rows.push(fields);
             lines.push(line);
         }
         if rows.is_empty() {
@@ -120,8 +134,11 @@ impl Table {
             .ok_or_else(|| Error::Csv {
                 path: self.path.clone(),
                 line: 1,
-                column: Some(name.to_string()),
-                message: format!("no such column (columns: {})", self.headers.join(", ")),
+                column: Some(one_line(name)),
+                message: format!(
+                    "no such column (columns: {})",
+                    one_line(&self.headers.join(", "))
+                ),
             })
     }
 
@@ -130,6 +147,26 @@ impl Table {
     /// # Errors
     /// [`Error::Csv`] naming line and column for a value that is not a finite number.
     pub fn numeric(&self, indices: &[usize]) -> Result<Matrix<f64>> {
+        self.numeric_within(indices, f64::MAX, "f64")
+    }
+
+    /// The columns `indices` as numbers that the precision `T` can hold: as
+    /// [`Table::numeric`], and a value beyond `T`'s range (such as 1e39 for f32) is an error
+    /// too, whether or not the data will be scaled.
+    ///
+    /// # Errors
+    /// [`Error::Csv`] naming line and column for a value that is not a finite number of `T`.
+    pub fn numeric_in<T: Scalar>(&self, indices: &[usize]) -> Result<Matrix<f64>> {
+        let largest = T::max_value().to_f64().unwrap_or(f64::MAX);
+        self.numeric_within(indices, largest, T::NAME)
+    }
+
+    fn numeric_within(
+        &self,
+        indices: &[usize],
+        largest: f64,
+        precision: &str,
+    ) -> Result<Matrix<f64>> {
         let mut data = Vec::with_capacity(self.rows.len() * indices.len());
         for (row, &line) in self.rows.iter().zip(&self.lines) {
             for &c in indices {
@@ -137,15 +174,26 @@ impl Table {
                 let value: f64 = cell.parse().map_err(|_| Error::Csv {
                     path: self.path.clone(),
                     line,
-                    column: Some(self.headers[c].clone()),
-                    message: format!("'{cell}' is not a number"),
+                    column: Some(one_line(&self.headers[c])),
+                    message: format!("'{}' is not a number", one_line(cell)),
                 })?;
                 if !value.is_finite() {
                     return Err(Error::Csv {
                         path: self.path.clone(),
                         line,
-                        column: Some(self.headers[c].clone()),
-                        message: format!("non-finite value '{cell}'"),
+                        column: Some(one_line(&self.headers[c])),
+                        message: format!("non-finite value '{}'", one_line(cell)),
+                    });
+                }
+                if value.abs() > largest {
+                    return Err(Error::Csv {
+                        path: self.path.clone(),
+                        line,
+                        column: Some(one_line(&self.headers[c])),
+                        message: format!(
+                            "'{}' is beyond the range of {precision} (largest magnitude {largest:e})",
+                            one_line(cell)
+                        ),
                     });
                 }
                 data.push(value);
@@ -169,45 +217,215 @@ impl Table {
             .zip(&self.lines)
             .map(|(row, &line)| {
                 let label = &row[index];
-                classes
-                    .iter()
-                    .position(|c| c == label || same_number(c, label))
-                    .ok_or_else(|| Error::Csv {
-                        path: self.path.clone(),
-                        line,
-                        column: Some(self.headers[index].clone()),
-                        message: format!(
-                            "class '{label}' is not one the model knows ({})",
-                            abbreviate(classes)
-                        ),
-                    })
+                class_position(classes, label).ok_or_else(|| Error::Csv {
+                    path: self.path.clone(),
+                    line,
+                    column: Some(one_line(&self.headers[index])),
+                    message: format!(
+                        "class '{}' is not one the model knows ({})",
+                        one_line(label),
+                        one_line(&abbreviate(classes))
+                    ),
+                })
             })
             .collect()
     }
 }
 
-/// The sorted distinct labels of a column: numerically if every label is an integer,
-/// otherwise as text.
+/// One record of the file before its fields are checked: the raw bytes of each field, whether
+/// each was quoted, and the physical 1-based line on which the record starts.
+struct RawRecord {
+    fields: Vec<Vec<u8>>,
+    line: usize,
+}
+
+/// Splits CSV bytes into records: fields separated by commas, records by `\n`, `\r\n` or
+/// `\r`; a field that starts with `"` (after spaces) runs to the next lone `"`, with `""`
+/// standing for one quote, and may hold commas and line breaks. Lines with nothing on them
+/// are skipped. Line numbers count every physical line break, blank lines and line breaks
+/// inside quoted fields included.
+fn split_records(bytes: &[u8], path: &Path) -> Result<Vec<RawRecord>> {
+    let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
+    let mut records = Vec::new();
+    let mut line = 1;
+    let mut i = 0;
+    while i < bytes.len() {
+        // A line with nothing on it is skipped (its break still counts).
+        if bytes[i] == b'\n' || bytes[i] == b'\r' {
+            i += line_break_length(bytes, i);
+            line += 1;
+            continue;
+        }
+        let start_line = line;
+        let mut fields = Vec::new();
+        let mut field = Vec::new();
+        loop {
+            // At the start of a field: is it quoted?
+            let blank = bytes[i..]
+                .iter()
+                .take_while(|&&b| b == b' ' || b == b'\t')
+                .count();
+            if bytes.get(i + blank) == Some(&b'"') {
+                let quote_line = line;
+                i += blank + 1;
+                loop {
+                    match bytes.get(i) {
+                        None => {
+                            return Err(Error::Csv {
+                                path: path.to_path_buf(),
+                                line: quote_line,
+                                column: None,
+                                message: format!(
+                                    "a quoted field (field {}) is never closed: \
+                                     the file ends before its closing '\"'",
+                                    fields.len() + 1
+                                ),
+                            })
+                        }
+                        Some(b'"') if bytes.get(i + 1) == Some(&b'"') => {
+                            field.push(b'"');
+                            i += 2;
+                        }
+                        Some(b'"') => {
+                            i += 1;
+                            break;
+                        }
+                        Some(b'\n' | b'\r') => {
+                            let n = line_break_length(bytes, i);
+                            field.extend_from_slice(&bytes[i..i + n]);
+                            i += n;
+                            line += 1;
+                        }
+                        Some(&b) => {
+                            field.push(b);
+                            i += 1;
+                        }
+                    }
+                }
+            }
+            // Unquoted text (or what follows a closing quote) up to the next comma or line end.
+            while let Some(&b) = bytes.get(i) {
+                if b == b',' || b == b'\n' || b == b'\r' {
+                    break;
+                }
+                field.push(b);
+                i += 1;
+            }
+            fields.push(std::mem::take(&mut field));
+            match bytes.get(i) {
+                Some(b',') => i += 1,
+                Some(_) => {
+                    i += line_break_length(bytes, i);
+                    line += 1;
+                    break;
+                }
+                None => break,
+            }
+        }
+        records.push(RawRecord {
+            fields,
+            line: start_line,
+        });
+    }
+    Ok(records)
+}
+
+/// The length of the line break at `bytes[i]` (`\r\n` is one break of two bytes).
+fn line_break_length(bytes: &[u8], i: usize) -> usize {
+    if bytes[i] == b'\r' && bytes.get(i + 1) == Some(&b'\n') {
+        2
+    } else {
+        1
+    }
+}
+
+/// The fields of a record as trimmed text; invalid UTF-8 is an error naming the line and,
+/// for a data row, the column.
+fn text_fields(
+    fields: Vec<Vec<u8>>,
+    line: usize,
+    headers: Option<&[String]>,
+    path: &Path,
+) -> Result<Vec<String>> {
+    fields
+        .into_iter()
+        .enumerate()
+        .map(|(j, bytes)| match String::from_utf8(bytes) {
+            Ok(text) => Ok(text.trim().to_string()),
+            Err(e) => Err(Error::Csv {
+                path: path.to_path_buf(),
+                line,
+                column: headers.and_then(|h| h.get(j)).map(|c| one_line(c)),
+                message: format!(
+                    "invalid UTF-8 in field {} (byte {} of the field)",
+                    j + 1,
+                    e.utf8_error().valid_up_to() + 1
+                ),
+            }),
+        })
+        .collect()
+}
+
+/// Text for a one-line error message: line breaks, tabs and other control characters are
+/// written as escapes (`\n`), so that a quoted multi-line field stays on one line.
+pub fn one_line(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() => out.extend(c.escape_default()),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The sorted distinct labels of a column. When every label is a whole number ("1", "01",
+/// "+1", "1.0", "1e0"), labels are compared as integers, sorted numerically and named by their
+/// plain integer form ("1"); otherwise they are compared and sorted as text.
 pub fn classes_of(labels: &[&str]) -> Vec<String> {
+    let integers: Option<Vec<i64>> = labels.iter().map(|s| integer_value(s)).collect();
+    if let Some(mut integers) = integers {
+        integers.sort_unstable();
+        integers.dedup();
+        return integers.iter().map(i64::to_string).collect();
+    }
     let mut distinct: Vec<String> = labels.iter().map(|s| s.to_string()).collect();
     distinct.sort();
     distinct.dedup();
-    if distinct.iter().all(|s| s.parse::<i64>().is_ok()) {
-        distinct.sort_by_key(|s| s.parse::<i64>().expect("checked above"));
-        distinct.dedup_by(|a, b| a.parse::<i64>().ok() == b.parse::<i64>().ok());
-    }
     distinct
+}
+
+/// The integer a label stands for, when it is a whole number an f64 holds exactly.
+fn integer_value(label: &str) -> Option<i64> {
+    const EXACT: f64 = 9_007_199_254_740_992.0; // 2^53
+    label.parse::<i64>().ok().or_else(|| {
+        label
+            .parse::<f64>()
+            .ok()
+            .filter(|v| v.fract() == 0.0 && v.abs() <= EXACT)
+            .map(|v| v as i64)
+    })
+}
+
+/// The position of `label` among `classes`: the class of that name, or else the class that
+/// names the same integer ("3" for "3.0" or "03").
+pub fn class_position(classes: &[String], label: &str) -> Option<usize> {
+    classes
+        .iter()
+        .position(|c| c == label)
+        .or_else(|| classes.iter().position(|c| same_number(c, label)))
 }
 
 /// "3" and "3.0" and "03" name the same integer class.
 fn same_number(a: &str, b: &str) -> bool {
-    match (a.parse::<f64>(), b.parse::<f64>()) {
-        (Ok(x), Ok(y)) => x == y && x.fract() == 0.0,
-        _ => false,
-    }
+    matches!((integer_value(a), integer_value(b)), (Some(x), Some(y)) if x == y)
 }
 
-fn abbreviate(classes: &[String]) -> String {
+/// The class names for a message: all of them, or the first ten and the count.
+pub(crate) fn abbreviate(classes: &[String]) -> String {
     if classes.len() <= 12 {
         classes.join(", ")
     } else {
@@ -234,6 +452,58 @@ mod tests {
             classes_of(&["dog", "cat", "ant"]),
             vec!["ant", "cat", "dog"]
         );
+    }
+
+    #[test]
+    fn lines_are_physical_lines_after_blank_lines_crlf_and_quoted_line_breaks() {
+        let t = parse("a,b\n1,2\n\n\n3,4\n").unwrap();
+        assert_eq!(t.lines, vec![2, 5]);
+        let t = parse("a,b\r\n1,2\r\n\r\n3,4\r\n").unwrap();
+        assert_eq!(t.lines, vec![2, 4]);
+        let t = parse("a,b\r1,2\r\r3,4").unwrap();
+        assert_eq!(t.lines, vec![2, 4]);
+        let t = parse("a,b\n\"x\r\ny\",2\n  \n3,4\n").unwrap();
+        assert_eq!(t.lines, vec![2, 5]);
+        assert_eq!(t.rows[0], vec!["x\r\ny", "2"]);
+    }
+
+    #[test]
+    fn quotes_commas_spaces_and_a_byte_order_mark_read_as_the_csv_crate_did() {
+        let t = parse("\u{feff}a , \"b\"\n \"1,5\" ,\"say \"\"hi\"\"\"\n2,\n").unwrap();
+        assert_eq!(t.headers, vec!["a", "b"]);
+        assert_eq!(t.rows, vec![vec!["1,5", "say \"hi\""], vec!["2", ""]]);
+    }
+
+    #[test]
+    fn an_unterminated_quote_is_an_error_at_the_line_where_it_opens() {
+        let err = parse("a,b\n1,2\n3,\"4\n5,6\n").unwrap_err().to_string();
+        assert!(err.starts_with("t.csv:3: "), "{err}");
+        assert!(
+            err.contains("field 2") && err.contains("never closed"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn integer_labels_in_any_spelling_are_one_class() {
+        assert_eq!(classes_of(&["01", "1", "1.0", "2", "+2"]), vec!["1", "2"]);
+        assert_eq!(classes_of(&["1", "1.5"]), vec!["1", "1.5"]);
+        let classes = classes_of(&["1", "01", "1.0"]);
+        assert_eq!(class_position(&classes, "1e0"), Some(0));
+        // With text classes, the exact name wins over a numeric match.
+        let text = vec!["01".to_string(), "1".to_string(), "cat".to_string()];
+        assert_eq!(class_position(&text, "1"), Some(1));
+    }
+
+    #[test]
+    fn values_beyond_the_precision_s_range_name_line_and_column() {
+        let t = parse("a,b\n1,2\n3,-1e39\n").unwrap();
+        let err = t.numeric_in::<f32>(&[0, 1]).unwrap_err().to_string();
+        assert!(
+            err.starts_with("t.csv:3: column 'b': '-1e39' is beyond the range of f32"),
+            "{err}"
+        );
+        assert!(t.numeric_in::<f64>(&[0, 1]).is_ok());
     }
 
     #[test]

@@ -31,6 +31,12 @@ pub fn parse_images(bytes: &[u8], path: &Path) -> Result<(usize, usize, usize, V
     let bytes = maybe_gunzip(bytes, path)?;
     let header = read_header(&bytes, path, 0x0000_0803, 4)?;
     let (n, rows, cols) = (header[1], header[2], header[3]);
+    if rows == 0 || cols == 0 {
+        return Err(idx_error(
+            path,
+            format!("images of {rows}×{cols} pixels: an image dimension is 0"),
+        ));
+    }
     let body = &bytes[16..];
     let want = n
         .checked_mul(rows)
@@ -86,20 +92,42 @@ pub fn dataset_from_bytes<T: Scalar>(
             ),
         ));
     }
+    let x = inputs_from_pixels(n, rows * cols, &pixels, images_path)?;
+    let classes = usize::from(labels.iter().copied().max().unwrap_or(0)) + 1;
+    let classes = classes.max(10);
+    Dataset::classification(x, labels.iter().map(|&l| usize::from(l)).collect(), classes)
+}
+
+/// One row of inputs per image, pixels divided by 255.
+fn inputs_from_pixels<T: Scalar>(
+    n: usize,
+    pixels_per_image: usize,
+    pixels: &[u8],
+    images_path: &Path,
+) -> Result<Matrix<T>> {
     if n == 0 {
         return Err(Error::Empty {
             what: format!("IDX file {}", images_path.display()),
         });
     }
     let scale = T::c(1.0 / 255.0);
-    let x = Matrix::from_vec(
+    Matrix::from_vec(
         n,
-        rows * cols,
+        pixels_per_image,
         pixels.iter().map(|&p| T::c(f64::from(p)) * scale).collect(),
-    )?;
-    let classes = usize::from(labels.iter().copied().max().unwrap_or(0)) + 1;
-    let classes = classes.max(10);
-    Dataset::classification(x, labels.iter().map(|&l| usize::from(l)).collect(), classes)
+    )
+}
+
+/// The images of `…-images-idx3-ubyte[.gz]` alone, one row of inputs in [0, 1] per image:
+/// no labels file is needed (this is what prediction reads).
+///
+/// # Errors
+/// [`Error::Io`] when the file is missing, [`Error::Idx`] when it is malformed,
+/// [`Error::Empty`] when it holds no images.
+pub fn load_images<T: Scalar>(images_path: &Path) -> Result<Matrix<T>> {
+    let images = std::fs::read(images_path).map_err(|e| Error::io(images_path, e))?;
+    let (n, rows, cols, pixels) = parse_images(&images, images_path)?;
+    inputs_from_pixels(n, rows * cols, &pixels, images_path)
 }
 
 /// Reads `…-images-idx3-ubyte[.gz]` and the matching `…-labels-idx1-ubyte[.gz]` beside it.

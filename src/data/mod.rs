@@ -144,6 +144,25 @@ pub fn gather_rows_into<T: Scalar>(src: &Matrix<T>, indices: &[usize], dst: &mut
     }
 }
 
+/// The mean and standard deviation of column `j`, computed on the column divided by its
+/// largest magnitude L (so no sum overflows) and scaled back; both are at most L.
+fn mean_and_sd_without_overflow<T: Scalar>(x: &Matrix<T>, j: usize) -> (f64, f64) {
+    let n = x.rows().max(1) as f64;
+    let column = || (0..x.rows()).map(|i| x[(i, j)].to_f64().unwrap_or(0.0));
+    let largest = column().fold(0.0f64, |m, v| m.max(v.abs()));
+    if largest == 0.0 || !largest.is_finite() {
+        return (0.0, 1.0);
+    }
+    let mean_over_largest = column().map(|v| v / largest / n).sum::<f64>();
+    let variance_over_largest_squared = column()
+        .map(|v| (v / largest - mean_over_largest).powi(2) / n)
+        .sum::<f64>();
+    (
+        mean_over_largest * largest,
+        largest * variance_over_largest_squared.sqrt(),
+    )
+}
+
 /// An affine input scaling fitted on training data and stored with the model:
 /// `x'_k = (x_k − offset_k) · factor_k`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -156,6 +175,8 @@ pub struct Scaling {
 
 impl Scaling {
     /// Standardisation: offset = mean, factor = 1 / standard deviation (1 for a constant feature).
+    /// A column whose sum or sum of squares overflows f64 (values near 1e300) is computed again
+    /// divided by its largest magnitude, so that its factor is not 1/inf = 0.
     pub fn standardize<T: Scalar>(x: &Matrix<T>) -> Scaling {
         let (n, d) = (x.rows().max(1) as f64, x.cols());
         let mut mean = vec![0.0; d];
@@ -172,14 +193,15 @@ impl Scaling {
                 *s += dv * dv;
             }
         }
-        let factor = var.iter().map(|s| {
-            let sd = (s / n).sqrt();
-            if sd > 1e-12 {
-                1.0 / sd
-            } else {
-                1.0
+        let mut sd: Vec<f64> = var.iter().map(|s| (s / n).sqrt()).collect();
+        for j in 0..d {
+            if !(mean[j].is_finite() && sd[j].is_finite()) {
+                (mean[j], sd[j]) = mean_and_sd_without_overflow(x, j);
             }
-        });
+        }
+        let factor = sd
+            .into_iter()
+            .map(|sd| if sd > 1e-12 { 1.0 / sd } else { 1.0 });
         Scaling {
             offset: mean,
             factor: factor.collect(),
@@ -200,5 +222,27 @@ impl Scaling {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn standardizing_values_whose_squares_overflow_keeps_the_feature() {
+        let x = Matrix::from_vec(3, 2, vec![1e300, 1.0, -1e300, 2.0, 0.0, 3.0]).unwrap();
+        let s = Scaling::standardize(&x);
+        // Column 0: mean 0, standard deviation 1e300 · sqrt(2/3); not 1/inf = 0.
+        assert_eq!(s.offset[0], 0.0);
+        let expected = 1.0 / (1e300 * (2.0f64 / 3.0).sqrt());
+        assert!(
+            (s.factor[0] / expected - 1.0).abs() < 1e-12,
+            "{:?}",
+            s.factor
+        );
+        // Column 1 as before, bit for bit.
+        assert_eq!(s.offset[1], 2.0);
+        assert_eq!(s.factor[1], 1.0 / (2.0f64 / 3.0).sqrt());
     }
 }

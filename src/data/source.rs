@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::data::csv::{classes_of, Table};
+use crate::data::csv::{abbreviate, class_position, classes_of, one_line, Table};
 use crate::data::{idx, Dataset, Scaling};
 use crate::error::{Error, Result};
 use crate::matrix::{Matrix, Scalar};
@@ -31,17 +31,34 @@ pub struct TrainingData {
     pub image_shape: Option<(usize, usize)>,
 }
 
-/// Reads a training file. For CSV, `targets` names the target columns (default: the last
-/// column) and `task` may be inferred: text labels or integer labels mean classification,
-/// anything else regression.
+/// Reads a training file for a model in f32, the default precision: as [`read_training_in`]
+/// with `T = f32`, so a CSV value beyond f32's range (such as 1e39) is an error naming its
+/// line and column.
 ///
 /// # Errors
-/// Any [`Error::Io`], [`Error::Csv`] or [`Error::Idx`] naming the file, line and column.
+/// As [`read_training_in`].
 pub fn read_training(
     path: &Path,
     targets: Option<&[String]>,
     task: Option<Task>,
 ) -> Result<TrainingData> {
+    read_training_in::<f32>(path, targets, task)
+}
+
+/// Reads a training file for a model in precision `T`. For CSV, `targets` names the target
+/// columns (default: the last column) and `task` may be inferred: text labels or integer
+/// labels mean classification, anything else regression. Every CSV number must be a finite
+/// value of `T` (the data stays in f64 until it is scaled, but must fit `T` either way).
+///
+/// # Errors
+/// Any [`Error::Io`], [`Error::Csv`] or [`Error::Idx`] naming the file, line and column;
+/// [`Error::InvalidConfig`] for `--target` naming a column twice.
+pub fn read_training_in<T: Scalar>(
+    path: &Path,
+    targets: Option<&[String]>,
+    task: Option<Task>,
+) -> Result<TrainingData> {
+    reject_duplicate_targets(targets)?;
     if idx::is_idx_path(path) {
         if task == Some(Task::Regression) {
             return Err(Error::config(
@@ -86,7 +103,7 @@ pub fn read_training(
         .iter()
         .map(|&i| table.headers[i].clone())
         .collect();
-    let x = table.numeric(&feature_idx)?;
+    let x = table.numeric_in::<T>(&feature_idx)?;
     let (task, task_inferred) = match task {
         Some(t) => (t, false),
         None => (infer_task(&table, &target_idx), true),
@@ -100,8 +117,8 @@ pub fn read_training(
                 return Err(Error::Csv {
                     path: path.into(),
                     line: 1,
-                    column: Some(target_names[0].clone()),
-                    message: format!("only one class ('{}') in the labels", classes[0]),
+                    column: Some(one_line(&target_names[0])),
+                    message: format!("only one class ('{}') in the labels", one_line(&classes[0])),
                 });
             }
             let indices = table.class_indices(label_column, &classes)?;
@@ -118,7 +135,7 @@ pub fn read_training(
             })
         }
         Task::Regression => {
-            let y = table.numeric(&target_idx)?;
+            let y = table.numeric_in::<T>(&target_idx)?;
             let data = Dataset::new(x, y)?;
             Ok(TrainingData {
                 data,
@@ -132,6 +149,20 @@ pub fn read_training(
             })
         }
     }
+}
+
+/// `--target y1,y1` would use one column as two targets and make another one a feature.
+fn reject_duplicate_targets(targets: Option<&[String]>) -> Result<()> {
+    let names = targets.unwrap_or_default();
+    for (i, name) in names.iter().enumerate() {
+        if names[..i].contains(name) {
+            return Err(Error::config(
+                "--target",
+                format!("column '{}' given twice", one_line(name)),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Classification reads its labels from exactly one column.
@@ -165,20 +196,28 @@ fn infer_task(table: &Table, target_idx: &[usize]) -> Task {
 
 /// Reads data for an existing model: the model's feature columns (by name when it has
 /// them), its scaling applied, and targets when `need_targets` (labels mapped to the
-/// model's classes). Returns the data set in the model's precision.
+/// model's classes). Returns the data set in the model's precision. Without `need_targets`
+/// an IDX images file is read alone (no labels file needed) and the targets are zeros.
 ///
 /// # Errors
-/// [`Error::Csv`] for a missing column or an unknown class label, [`Error::Shape`] when
-/// the number of features or targets does not fit the model, and the readers' errors.
+/// [`Error::Csv`] for a missing column, an unknown class label or a value beyond `T`'s
+/// range, [`Error::Idx`] naming the labels file and the 1-based image for an IDX label that
+/// is not one of the model's classes, [`Error::Shape`] when the number of features or
+/// targets does not fit the model, and the readers' errors.
 pub fn read_for_model<T: Scalar>(
     path: &Path,
     model: &Model<T>,
     targets: Option<&[String]>,
     need_targets: bool,
 ) -> Result<Dataset<T>> {
+    reject_duplicate_targets(targets)?;
     let net = &model.network;
     let (n_in, n_out) = (net.sizes()[0], net.sizes()[net.last()]);
-    let mut data: Dataset<f64> = if idx::is_idx_path(path) {
+    let mut data: Dataset<f64> = if idx::is_idx_path(path) && !need_targets {
+        let x: Matrix<f64> = idx::load_images(path)?;
+        let y = Matrix::zeros(x.rows(), n_out);
+        Dataset::new(x, y)?
+    } else if idx::is_idx_path(path) {
         if model.task != Task::Classification {
             return Err(Error::config(
                 "--data",
@@ -187,17 +226,32 @@ pub fn read_for_model<T: Scalar>(
         }
         let d: Dataset<f64> = idx::load(path)?;
         let labels = d.labels.clone().unwrap_or_default();
-        if let Some(i) = labels.iter().position(|&c| c >= n_out) {
-            return Err(Error::Idx {
-                path: path.into(),
-                message: format!(
-                    "label {} of image {i} is not a class the model knows (0..{})",
-                    labels[i],
-                    n_out - 1
-                ),
-            });
+        // An IDX label is a digit: it stands for the model's class of that name.
+        let classes = &model.classes;
+        let mut indices = Vec::with_capacity(labels.len());
+        for (i, &label) in labels.iter().enumerate() {
+            let index = if classes.is_empty() {
+                Some(label).filter(|&c| c < n_out)
+            } else {
+                class_position(classes, &label.to_string())
+            };
+            let Some(index) = index else {
+                let known = if classes.is_empty() {
+                    format!("0..{}", n_out - 1)
+                } else {
+                    one_line(&abbreviate(classes))
+                };
+                return Err(Error::Idx {
+                    path: idx::labels_path_for(path)?,
+                    message: format!(
+                        "label {label} of image {} is not a class the model knows ({known})",
+                        i + 1
+                    ),
+                });
+            };
+            indices.push(index);
         }
-        Dataset::classification(d.x, labels, n_out)?
+        Dataset::classification(d.x, indices, n_out)?
     } else {
         let table = Table::read(path)?;
         let target_names: Option<Vec<String>> = match (targets, &model.targets) {
@@ -233,7 +287,7 @@ pub fn read_for_model<T: Scalar>(
                 format!("{} feature columns", feature_idx.len()),
             ));
         }
-        let x = table.numeric(&feature_idx)?;
+        let x = table.numeric_in::<T>(&feature_idx)?;
         if !need_targets {
             let y = Matrix::zeros(x.rows(), n_out);
             Dataset::new(x, y)?
@@ -261,7 +315,7 @@ pub fn read_for_model<T: Scalar>(
                             ),
                         ));
                     }
-                    Dataset::new(x, table.numeric(&target_idx)?)?
+                    Dataset::new(x, table.numeric_in::<T>(&target_idx)?)?
                 }
             }
         }

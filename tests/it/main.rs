@@ -22,3 +22,5 @@ mod train_well;
 mod noise_cli;
 // No allocation in the steady state, `nabla bench`, and threads that change no bits.
 mod performance;
+// Data files as new users write them: blank lines, quotes, separators, f32 range, IDX, noise files.
+mod data_errors;

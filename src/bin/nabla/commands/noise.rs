@@ -10,6 +10,13 @@ use crate::cli::NoiseArgs;
 use crate::output;
 
 pub fn run(args: &NoiseArgs) -> anyhow::Result<()> {
+    // Checked first, as `diagram` does, so that a wrong name fails fast and writes nothing.
+    if let Some(path) = &args.image {
+        require_extension(path, "--image", "png", "the image is a PNG")?;
+    }
+    if let Some(path) = &args.dataset {
+        require_extension(path, "--dataset", "csv", "the data set is a CSV file")?;
+    }
     let simplex = Simplex::new(args.dims, args.seed).context("invalid --dims")?;
     let fractal = Fractal {
         octaves: args.octaves,
@@ -41,8 +48,9 @@ pub fn run(args: &NoiseArgs) -> anyhow::Result<()> {
         let mut csv = table.headers.join(",") + ",value\n";
         for i in 0..x.rows() {
             let row = x.row(i);
-            let cells: Vec<String> = row.iter().map(f64::to_string).collect();
-            writeln!(csv, "{},{}", cells.join(","), value(row)?).expect("writing to a String");
+            let cells: Vec<String> = row.iter().map(|&v| number(v)).collect();
+            writeln!(csv, "{},{}", cells.join(","), number(value(row)?))
+                .expect("writing to a String");
         }
         return match &args.out {
             Some(out) => Ok(nabla::atomic::write(out, csv.as_bytes())?),
@@ -130,4 +138,54 @@ pub fn run(args: &NoiseArgs) -> anyhow::Result<()> {
         ));
     }
     Ok(())
+}
+
+/// `path` must end in `.extension` (any case).
+fn require_extension(
+    path: &std::path::Path,
+    flag: &str,
+    extension: &str,
+    why: &str,
+) -> anyhow::Result<()> {
+    let matches = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case(extension));
+    if !matches {
+        bail!(
+            "invalid {flag}: {}: the name must end in .{extension} ({why})",
+            path.display()
+        );
+    }
+    Ok(())
+}
+
+/// A number as short as it can be written and still read back exactly: plain decimals
+/// (Rust's shortest round-trip digits), with an exponent for magnitudes of 1e21 and beyond or
+/// below 1e-6, as JavaScript prints numbers (1e300, not 1 followed by 300 zeros).
+fn number(v: f64) -> String {
+    let magnitude = v.abs();
+    if magnitude != 0.0 && !(1e-6..1e21).contains(&magnitude) {
+        format!("{v:e}")
+    } else {
+        v.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::number;
+
+    #[test]
+    fn numbers_are_printed_short_and_read_back_exactly() {
+        assert_eq!(number(1e300), "1e300");
+        assert_eq!(number(-2.5e-300), "-2.5e-300");
+        assert_eq!(number(0.1), "0.1");
+        assert_eq!(number(7.0), "7");
+        assert_eq!(number(0.0), "0");
+        assert_eq!(number(123456.75), "123456.75");
+        for v in [1e300, 0.1, -2.25, 1e-7, 3.0e20, f64::MAX, f64::MIN_POSITIVE] {
+            assert_eq!(number(v).parse::<f64>().unwrap(), v);
+        }
+    }
 }

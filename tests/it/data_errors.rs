@@ -1,0 +1,369 @@
+//! Data files as a new user writes them: blank lines, CRLF, quotes, other separators, values
+//! beyond f32, odd IDX files, duplicate targets, integer labels in several spellings; and
+//! what `noise` writes and reads. Errors are one line naming the file, line and column.
+
+use std::path::{Path, PathBuf};
+
+use crate::util::*;
+
+/// `nabla train --data <data> <extra>` that must fail with one line holding `needles`,
+/// writing no model file.
+fn train_fails(dir: &tempfile::TempDir, data: &Path, extra: &[&str], needles: &[&str]) -> String {
+    let out = dir.path().join("out.safetensors");
+    let line = assert_error(
+        nabla()
+            .args([
+                "train",
+                "--data",
+                s(data),
+                "--epochs",
+                "1",
+                "--quiet",
+                "--out",
+                s(&out),
+            ])
+            .args(extra),
+        needles,
+    );
+    assert!(!out.exists(), "no model file after an error");
+    line
+}
+
+// ---- line numbers (#5) ----
+
+#[test]
+fn a_bad_value_after_blank_lines_names_its_physical_line() {
+    let dir = temp();
+    let data = write_file(&dir, "blankbad.csv", "a,b,label\n1,2,cat\n\n\n2,x,dog\n");
+    train_fails(&dir, &data, &[], &["blankbad.csv:5:", "column 'b'", "'x'"]);
+}
+
+#[test]
+fn a_bad_value_after_blank_crlf_lines_names_its_physical_line() {
+    let dir = temp();
+    let data = write_file(
+        &dir,
+        "blank4.csv",
+        "a,b,label\r\n1,2,cat\r\n\r\n2,x,dog\r\n",
+    );
+    train_fails(&dir, &data, &[], &["blank4.csv:4:", "column 'b'"]);
+}
+
+#[test]
+fn a_short_row_after_blank_lines_names_its_physical_line() {
+    let dir = temp();
+    let data = write_file(
+        &dir,
+        "blank3.csv",
+        "a,b,label\n1,2,cat\n2,3,dog\n\n\n\n3,4\n",
+    );
+    train_fails(&dir, &data, &[], &["blank3.csv:7:", "2 fields"]);
+}
+
+#[test]
+fn a_line_after_a_multi_line_quoted_field_is_counted_physically() {
+    let dir = temp();
+    let data = write_file(
+        &dir,
+        "mlq-after.csv",
+        "a,b,label\n1,2,\"big\ncat\"\n2,x,dog\n",
+    );
+    train_fails(&dir, &data, &[], &["mlq-after.csv:4:", "column 'b'"]);
+}
+
+// ---- quotes and separators (#8e, #12) ----
+
+#[test]
+fn a_multi_line_quoted_value_in_an_error_stays_on_one_line() {
+    let dir = temp();
+    let data = write_file(&dir, "mlq.csv", "a,b,label\n1,2,cat\n\"2\n3\",1,dog\n");
+    // assert_error checks that stderr is exactly one line.
+    train_fails(&dir, &data, &[], &["mlq.csv:3:", "column 'a'", r"'2\n3'"]);
+}
+
+#[test]
+fn an_unterminated_quote_names_the_file_and_the_line_it_opens_on() {
+    let dir = temp();
+    let data = write_file(&dir, "quote.csv", "a,b,label\n1,2,cat\n2,3,\"dog\n");
+    train_fails(&dir, &data, &[], &["quote.csv:3:", "never closed"]);
+}
+
+#[test]
+fn a_semicolon_separated_file_gets_a_hint_about_the_separator() {
+    let dir = temp();
+    let data = write_file(&dir, "semi.csv", "a;b;label\n1;2;cat\n2;3;dog\n");
+    train_fails(
+        &dir,
+        &data,
+        &[],
+        &["semi.csv:1:", "separated by commas", "seems to use ';'"],
+    );
+}
+
+#[test]
+fn a_tab_separated_file_gets_a_hint_about_the_separator() {
+    let dir = temp();
+    let data = write_file(&dir, "tabs.csv", "a\tb\tlabel\n1\t2\tcat\n2\t3\tdog\n");
+    train_fails(&dir, &data, &[], &["tabs.csv:1:", r"seems to use '\t'"]);
+}
+
+#[test]
+fn quoted_fields_with_commas_and_doubled_quotes_still_read() {
+    let dir = temp();
+    let data = write_file(
+        &dir,
+        "quoted.csv",
+        "a,b,label\n1,2,\"big, \"\"red\"\" cat\"\n2,3,dog\n3,1,\"big, \"\"red\"\" cat\"\n",
+    );
+    let model = dir.path().join("quoted.safetensors");
+    nabla()
+        .args(["train", "--data", s(&data), "--epochs", "1", "--quiet"])
+        .arg("--out")
+        .arg(&model)
+        .assert()
+        .success();
+    let classes = &read_st(&model).metadata["classes"];
+    assert_eq!(classes, r#"["big, \"red\" cat","dog"]"#);
+}
+
+// ---- duplicate targets (#7) ----
+
+#[test]
+fn a_target_named_twice_is_an_error_naming_the_flag_and_the_column() {
+    let dir = temp();
+    let data = write_file(
+        &dir,
+        "multireg.csv",
+        "a,b,y1,y2\n1,2,0.5,1.5\n2,3,0.7,1.1\n3,1,0.2,0.3\n4,4,0.9,2.0\n",
+    );
+    train_fails(
+        &dir,
+        &data,
+        &["--target", "y1,y1"],
+        &["--target", "'y1' given twice"],
+    );
+}
+
+// ---- values beyond f32 (#8a) ----
+
+fn big39(dir: &tempfile::TempDir) -> PathBuf {
+    write_file(
+        dir,
+        "big39.csv",
+        "a,b,label\n1,1e39,cat\n2,2,dog\n3,1,cat\n",
+    )
+}
+
+#[test]
+fn a_value_beyond_f32_without_scaling_names_the_file_line_and_column() {
+    let dir = temp();
+    let data = big39(&dir);
+    train_fails(
+        &dir,
+        &data,
+        &["--no-scaling"],
+        &["big39.csv:2:", "column 'b'", "'1e39'", "f32"],
+    );
+}
+
+#[test]
+fn a_value_beyond_f32_with_scaling_is_the_same_error() {
+    let dir = temp();
+    let data = big39(&dir);
+    train_fails(&dir, &data, &[], &["big39.csv:2:", "column 'b'", "'1e39'"]);
+}
+
+#[test]
+fn a_feature_whose_variance_would_overflow_is_an_error_naming_the_column() {
+    let dir = temp();
+    let data = write_file(
+        &dir,
+        "huge.csv",
+        "a,b,label\n1,1e300,cat\n2,-1e300,dog\n3,0,cat\n",
+    );
+    train_fails(&dir, &data, &[], &["huge.csv:2:", "column 'b'"]);
+}
+
+#[test]
+fn a_value_beyond_f32_in_eval_data_names_the_file_line_and_column() {
+    let dir = temp();
+    let model = train_model(
+        &dir,
+        "m.safetensors",
+        &classification_csv(&dir, "g.csv", 30, 2),
+        &[],
+    );
+    let data = write_file(&dir, "e.csv", "x0,x1,x2,label\n0,0,0,a\n0,-3e38,4e38,b\n");
+    assert_error(
+        nabla().args(["eval", "--model", s(&model), "--data", s(&data)]),
+        &["e.csv:3:", "column 'x2'", "'4e38'"],
+    );
+}
+
+// ---- IDX files (#6, #8b, #8c, #8d) ----
+
+/// Six 2×2 images with labels 0, 1, 2, 0, 1, 2 (classes "0".."9" once trained).
+fn tiny_idx(dir: &tempfile::TempDir, prefix: &str, labels: &[u8]) -> PathBuf {
+    let images: Vec<Vec<u8>> = (0..labels.len())
+        .map(|i| vec![(40 * i) as u8, 255, (30 * i) as u8, 0])
+        .collect();
+    write_idx(dir, prefix, 2, 2, &images, labels)
+}
+
+fn idx_model(dir: &tempfile::TempDir) -> PathBuf {
+    let train = tiny_idx(dir, "train", &[0, 1, 2, 0, 1, 2]);
+    train_model(dir, "idx.safetensors", &train, &[])
+}
+
+#[test]
+fn predict_reads_an_idx_images_file_without_its_labels_file() {
+    let dir = temp();
+    let model = idx_model(&dir);
+    let images = tiny_idx(&dir, "new", &[0, 1, 2]);
+    std::fs::remove_file(dir.path().join("new-labels-idx1-ubyte")).unwrap();
+    let out = nabla()
+        .args(["predict", "--model", s(&model), "--data", s(&images)])
+        .assert()
+        .success();
+    let text = stdout_of(&out);
+    assert_eq!(
+        text.lines().count(),
+        1 + 3,
+        "a header and one row per image: {text}"
+    );
+    assert!(text.starts_with("predicted,0,1,2,"), "{text}");
+    // eval still needs the labels.
+    assert_error(
+        nabla().args(["eval", "--model", s(&model), "--data", s(&images)]),
+        &["new-labels-idx1-ubyte", "cannot access"],
+    );
+}
+
+#[test]
+fn an_idx_file_with_a_zero_dimension_names_the_file_not_layers() {
+    let dir = temp();
+    let mut bytes = Vec::new();
+    for word in [0x0000_0803u32, 3, 0, 28] {
+        bytes.extend(word.to_be_bytes());
+    }
+    let images = write_file(&dir, "zero-images-idx3-ubyte", bytes);
+    let mut labels = Vec::new();
+    for word in [0x0000_0801u32, 3] {
+        labels.extend(word.to_be_bytes());
+    }
+    labels.extend([0, 1, 2]);
+    write_file(&dir, "zero-labels-idx1-ubyte", labels);
+    let line = train_fails(&dir, &images, &[], &["zero-images-idx3-ubyte", "0×28"]);
+    assert!(!line.contains("--layers"), "{line}");
+}
+
+#[test]
+fn an_idx_label_the_model_does_not_know_names_the_labels_file_and_a_1_based_image() {
+    let dir = temp();
+    let model = idx_model(&dir);
+    let images = tiny_idx(&dir, "badlab", &[0, 1, 12, 2]);
+    assert_error(
+        nabla().args(["eval", "--model", s(&model), "--data", s(&images)]),
+        &["badlab-labels-idx1-ubyte", "label 12 of image 3", "0, 1, 2"],
+    );
+}
+
+#[test]
+fn an_idx_label_for_a_model_with_named_classes_lists_the_names() {
+    let dir = temp();
+    let data = write_file(
+        &dir,
+        "animals.csv",
+        "p0,p1,p2,p3,animal\n0,1,0,1,cat\n1,0,1,0,dog\n1,1,0,0,bird\n0,0,1,1,cat\n",
+    );
+    let model = train_model(&dir, "animals.safetensors", &data, &[]);
+    let images = tiny_idx(&dir, "digits", &[0, 1]);
+    assert_error(
+        nabla().args(["eval", "--model", s(&model), "--data", s(&images)]),
+        &["digits-labels-idx1-ubyte", "image 1", "(bird, cat, dog)"],
+    );
+}
+
+// ---- macro F1 (#9) ----
+
+#[test]
+fn macro_f1_averages_over_the_classes_present_as_scikit_learn() {
+    let dir = temp();
+    let model = train_model(
+        &dir,
+        "m.safetensors",
+        &classification_csv(&dir, "g.csv", 60, 1),
+        &[],
+    );
+    // One row, whatever the model predicts for it: the one class present (or two, when the
+    // prediction is wrong) are all that count.
+    let data = write_file(&dir, "one.csv", "x0,x1,x2,label\n3,0,0,a\n");
+    let out = nabla()
+        .args(["eval", "--model", s(&model), "--data", s(&data), "--json"])
+        .assert()
+        .success();
+    let json = json_of(&out);
+    let accuracy = json["accuracy"].as_f64().unwrap();
+    let f1 = json["macro_f1"].as_f64().unwrap();
+    // sklearn: correct -> f1_score(['a'], ['a'], average='macro') = 1; wrong -> 0.
+    assert_eq!(f1, accuracy, "{json}");
+}
+
+// ---- integer labels (#10) ----
+
+#[test]
+fn integer_labels_written_differently_are_one_class_named_by_the_integer() {
+    let dir = temp();
+    let data = write_file(
+        &dir,
+        "ints.csv",
+        "a,b,label\n1,2,1\n2,3,01\n3,1,1.0\n4,4,2\n5,0,2\n",
+    );
+    let model = dir.path().join("ints.safetensors");
+    nabla()
+        .args(["train", "--data", s(&data), "--epochs", "1", "--quiet"])
+        .args(["--task", "classification", "--out"])
+        .arg(&model)
+        .assert()
+        .success();
+    assert_eq!(read_st(&model).metadata["classes"], r#"["1","2"]"#);
+}
+
+// ---- noise files (#13, #14) ----
+
+#[test]
+fn noise_image_must_be_named_png_and_writes_nothing_otherwise() {
+    let dir = temp();
+    let svg = dir.path().join("x.svg");
+    assert_error(
+        nabla().args(["noise", "--dims", "2", "--image", s(&svg)]),
+        &["--image", "x.svg", ".png"],
+    );
+    assert!(!svg.exists());
+}
+
+#[test]
+fn noise_dataset_must_be_named_csv_and_writes_nothing_otherwise() {
+    let dir = temp();
+    let png = dir.path().join("d.png");
+    assert_error(
+        nabla().args(["noise", "--dims", "2", "--dataset", s(&png)]),
+        &["--dataset", "d.png", ".csv"],
+    );
+    assert!(!png.exists());
+}
+
+#[test]
+fn noise_points_are_printed_short_and_exact() {
+    let dir = temp();
+    let points = write_file(&dir, "p.csv", "a,b\n1e300,0.25\n-7,1e-9\n");
+    let out = nabla()
+        .args(["noise", "--dims", "2", "--points", s(&points)])
+        .assert()
+        .success();
+    let text = stdout_of(&out);
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines[1].starts_with("1e300,0.25,"), "{text}");
+    assert!(lines[2].starts_with("-7,1e-9,"), "{text}");
+    assert!(text.len() < 120, "no 301-digit numbers: {text}");
+}
