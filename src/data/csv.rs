@@ -239,8 +239,10 @@ struct RawRecord {
     line: usize,
 }
 
-/// Splits CSV bytes into records: fields separated by commas, records by `\n`, `\r\n` or
-/// `\r`; a field that starts with `"` (after spaces) runs to the next lone `"`, with `""`
+/// Splits CSV bytes into records (our own splitter, not the `csv` crate's reader: its
+/// `Position::line` gives the line of a blank line for the record after it and lags after
+/// `\r\n`, BurntSushi/rust-csv issues 208 and 395, and every error here names a line):
+/// fields separated by commas, records by `\n`, `\r\n` or `\r`; a field that starts with `"` (after spaces) runs to the next lone `"`, with `""`
 /// standing for one quote, and may hold commas and line breaks. Lines with nothing on them
 /// are skipped. Line numbers count every physical line break, blank lines and line breaks
 /// inside quoted fields included.

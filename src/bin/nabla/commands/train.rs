@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context};
 use nabla::data::idx::embedded_mnist;
-use nabla::data::source::{default_scaling, embedded_name, read_for_model, read_training};
+use nabla::data::source::{default_scaling, embedded_name, read_for_model, read_training_in};
 use nabla::model_file::{Model, Task};
 use nabla::{
     Activation, Architecture, Cost, Dataset, EpochReport, Init, Network, OptimizerKind, Scalar,
@@ -294,7 +294,7 @@ fn new_model<T: Scalar>(args: &TrainArgs) -> anyhow::Result<Prepared<T>> {
     let Some(data_path) = &args.data else {
         return nielsen_mnist(args);
     };
-    let training = read_training(data_path, args.target.as_deref(), args.task)?;
+    let training = read_training_in::<T>(data_path, args.target.as_deref(), args.task)?;
     let (n_in, n_out) = (training.data.features(), training.data.outputs());
     let (arch, default_lr) = architecture(args, n_in, n_out, training.task, training.is_idx)?;
     let network: Network<T> = Network::new(arch, args.init.unwrap_or_default(), args.seed)?;
