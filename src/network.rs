@@ -852,7 +852,7 @@ mod tests {
                 .map(|v| v.to_f64().unwrap().to_bits())
                 .collect()
         };
-        for m in [32, 33, 47, 64, 300, 2000] {
+        for m in [1, 7, 32, 33, 47, 64, 300, 2000] {
             let data = (0..m * 784)
                 .map(|i| T::c(((i * 37) % 255) as f64 / 255.0))
                 .collect();

@@ -67,7 +67,7 @@ pub struct BenchArgs {
     /// Timed epochs per training workload (after one warm-up epoch).
     #[arg(long, default_value_t = 5)]
     pub epochs: usize,
-    /// Threads (1 to 256) for the large matrix products (M*N*K >= 2^21, and batch-1 products of N*K >= 2^17), the optimizer's update of large layers and batch inference; default: NABLA_THREADS, else 1.
+    /// Threads (1 to 256) for the large matrix products (M*N*K >= 2^21, and batch-1 products of N*K >= 2^15), the optimizer's update of large layers and batch inference; default: NABLA_THREADS, else 1.
     /// Results are the same bits at any thread count.
     #[arg(long, value_parser = crate::commands::parse_threads, allow_negative_numbers = true)]
     pub threads: Option<usize>,
