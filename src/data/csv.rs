@@ -53,7 +53,7 @@ impl Table {
             }
             Some(h) => h,
         };
-        let headers = text_fields(header.fields, header.line, None, path)?;
+        let headers = text_fields(header.fields, &header.quoted, header.line, None, path)?;
         if headers.iter().all(String::is_empty) {
             return Err(err(header.line, None, "empty header row".into()));
         }
@@ -94,9 +94,10 @@ impl Table {
         let mut lines = Vec::new();
         for record in records {
             let line = record.line;
-            let fields = text_fields(record.fields, line, Some(&headers), path)?;
-            if fields.len() == 1 && fields[0].is_empty() {
-                continue; // a line of spaces
+            let spaces_only = fields_blank(&record.fields, &record.quoted);
+            let fields = text_fields(record.fields, &record.quoted, line, Some(&headers), path)?;
+            if spaces_only && headers.len() > 1 {
+                continue; // a line of spaces, which cannot be a row of several columns
             }
             if fields.len() != headers.len() {
                 return Err(err(
@@ -171,7 +172,7 @@ impl Table {
         for (row, &line) in self.rows.iter().zip(&self.lines) {
             for &c in indices {
                 let cell = &row[c];
-                let value: f64 = cell.parse().map_err(|_| Error::Csv {
+                let value: f64 = cell.trim().parse().map_err(|_| Error::Csv {
                     path: self.path.clone(),
                     line,
                     column: Some(one_line(&self.headers[c])),
@@ -236,6 +237,8 @@ impl Table {
 /// each was quoted, and the physical 1-based line on which the record starts.
 struct RawRecord {
     fields: Vec<Vec<u8>>,
+    /// Whether each field was quoted (its text is then kept as it is, spaces included).
+    quoted: Vec<bool>,
     line: usize,
 }
 
@@ -243,8 +246,8 @@ struct RawRecord {
 /// `Position::line` gives the line of a blank line for the record after it and lags after
 /// `\r\n`, BurntSushi/rust-csv issues 208 and 395, and every error here names a line):
 /// fields separated by commas, records by `\n`, `\r\n` or `\r`; a field that starts with `"` (after spaces) runs to the next lone `"`, with `""`
-/// standing for one quote, and may hold commas and line breaks. Lines with nothing on them
-/// are skipped. Line numbers count every physical line break, blank lines and line breaks
+/// standing for one quote, and may hold commas and line breaks; spaces around the quotes
+/// are dropped, those inside kept. Lines with nothing on them are skipped. Line numbers count every physical line break, blank lines and line breaks
 /// inside quoted fields included.
 fn split_records(bytes: &[u8], path: &Path) -> Result<Vec<RawRecord>> {
     let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
@@ -260,6 +263,7 @@ fn split_records(bytes: &[u8], path: &Path) -> Result<Vec<RawRecord>> {
         }
         let start_line = line;
         let mut fields = Vec::new();
+        let mut quoted = Vec::new();
         let mut field = Vec::new();
         loop {
             // At the start of a field: is it quoted?
@@ -267,7 +271,8 @@ fn split_records(bytes: &[u8], path: &Path) -> Result<Vec<RawRecord>> {
                 .iter()
                 .take_while(|&&b| b == b' ' || b == b'\t')
                 .count();
-            if bytes.get(i + blank) == Some(&b'"') {
+            let is_quoted = bytes.get(i + blank) == Some(&b'"');
+            if is_quoted {
                 let quote_line = line;
                 i += blank + 1;
                 loop {
@@ -306,6 +311,7 @@ fn split_records(bytes: &[u8], path: &Path) -> Result<Vec<RawRecord>> {
                 }
             }
             // Unquoted text (or what follows a closing quote) up to the next comma or line end.
+            let tail = field.len();
             while let Some(&b) = bytes.get(i) {
                 if b == b',' || b == b'\n' || b == b'\r' {
                     break;
@@ -313,7 +319,11 @@ fn split_records(bytes: &[u8], path: &Path) -> Result<Vec<RawRecord>> {
                 field.push(b);
                 i += 1;
             }
+            if is_quoted && field[tail..].iter().all(|&b| b == b' ' || b == b'\t') {
+                field.truncate(tail); // spaces after the closing quote
+            }
             fields.push(std::mem::take(&mut field));
+            quoted.push(is_quoted);
             match bytes.get(i) {
                 Some(b',') => i += 1,
                 Some(_) => {
@@ -326,6 +336,7 @@ fn split_records(bytes: &[u8], path: &Path) -> Result<Vec<RawRecord>> {
         }
         records.push(RawRecord {
             fields,
+            quoted,
             line: start_line,
         });
     }
@@ -341,10 +352,16 @@ fn line_break_length(bytes: &[u8], i: usize) -> usize {
     }
 }
 
-/// The fields of a record as trimmed text; invalid UTF-8 is an error naming the line and,
-/// for a data row, the column.
+/// Whether a record is one unquoted field of spaces (or nothing): a line of spaces.
+fn fields_blank(fields: &[Vec<u8>], quoted: &[bool]) -> bool {
+    matches!((fields, quoted), ([field], [false]) if field.iter().all(|&b| b == b' ' || b == b'\t'))
+}
+
+/// The fields of a record as text, unquoted ones trimmed; invalid UTF-8 is an error naming
+/// the line and, for a data row, the column.
 fn text_fields(
     fields: Vec<Vec<u8>>,
+    quoted: &[bool],
     line: usize,
     headers: Option<&[String]>,
     path: &Path,
@@ -353,6 +370,7 @@ fn text_fields(
         .into_iter()
         .enumerate()
         .map(|(j, bytes)| match String::from_utf8(bytes) {
+            Ok(text) if quoted[j] => Ok(text),
             Ok(text) => Ok(text.trim().to_string()),
             Err(e) => Err(Error::Csv {
                 path: path.to_path_buf(),
@@ -403,6 +421,7 @@ pub fn classes_of(labels: &[&str]) -> Vec<String> {
 /// The integer a label stands for, when it is a whole number an f64 holds exactly.
 fn integer_value(label: &str) -> Option<i64> {
     const EXACT: f64 = 9_007_199_254_740_992.0; // 2^53
+    let label = label.trim();
     label.parse::<i64>().ok().or_else(|| {
         label
             .parse::<f64>()

@@ -112,6 +112,14 @@ pub fn read_training_in<T: Scalar>(
         Task::Classification => {
             let label_column = single_label_column(&target_idx)?;
             let labels = table.strings(label_column);
+            if let Some(row) = labels.iter().position(|label| label.trim().is_empty()) {
+                return Err(Error::Csv {
+                    path: path.into(),
+                    line: table.lines[row],
+                    column: Some(one_line(&target_names[0])),
+                    message: "the class label is empty".into(),
+                });
+            }
             let classes = classes_of(&labels);
             if classes.len() < 2 {
                 return Err(Error::Csv {
@@ -185,8 +193,8 @@ fn infer_task(table: &Table, target_idx: &[usize]) -> Task {
         return Task::Regression;
     }
     let labels = table.strings(target_idx[0]);
-    let numeric = labels.iter().all(|s| s.parse::<f64>().is_ok());
-    let integers = labels.iter().all(|s| s.parse::<i64>().is_ok());
+    let numeric = labels.iter().all(|s| s.trim().parse::<f64>().is_ok());
+    let integers = labels.iter().all(|s| s.trim().parse::<i64>().is_ok());
     if !numeric || integers {
         Task::Classification
     } else {

@@ -743,3 +743,73 @@ fn a_schedule_setting_given_with_another_schedule_is_rejected_naming_both() {
         train_fails(&dir, &data, extra, &[flag, "does not apply to --schedule"]);
     }
 }
+
+#[test]
+fn settings_that_would_be_ignored_are_errors_naming_the_flag() {
+    let dir = temp();
+    let data = classification_csv(&dir, "data.csv", 30, 7);
+    // Full-batch optimizers take no mini-batch size.
+    for optimizer in ["lbfgs", "rprop"] {
+        train_fails(
+            &dir,
+            &data,
+            &["--optimizer", optimizer, "--batch-size", "10"],
+            &["--batch-size", optimizer],
+        );
+    }
+    // Dropout needs a hidden layer.
+    train_fails(
+        &dir,
+        &data,
+        &["--layers", "3,3", "--dropout", "0.3"],
+        &["--dropout", "no hidden layer"],
+    );
+    // A continued model keeps its own feature scaling.
+    let model = trained(&dir);
+    train_fails(
+        &dir,
+        &data,
+        &["--from", s(&model), "--no-scaling"],
+        &["--from", "--no-scaling"],
+    );
+}
+
+#[test]
+fn an_out_that_is_a_folder_names_the_flag_for_every_command_that_writes() {
+    let dir = temp();
+    let data = classification_csv(&dir, "data.csv", 30, 8);
+    let model = trained(&dir);
+    let folder = dir.path().join("folder.csv");
+    std::fs::create_dir(&folder).unwrap();
+    let png = dir.path().join("folder.png");
+    std::fs::create_dir(&png).unwrap();
+    let st = dir.path().join("folder.safetensors");
+    std::fs::create_dir(&st).unwrap();
+    let m = s(&model);
+    let commands: Vec<Vec<&str>> = vec![
+        vec![
+            "predict",
+            "--model",
+            m,
+            "--data",
+            s(&data),
+            "--out",
+            s(&folder),
+        ],
+        vec!["grad", "--model", m, "--data", s(&data), "--out", s(&st)],
+        vec!["init", "--layers", "3,4,3", "--out", s(&st)],
+        vec!["diagram", "--model", m, "--out", s(&png)],
+        vec!["noise", "--dims", "2", "--image", s(&png)],
+        vec!["noise", "--dims", "2", "--dataset", s(&folder)],
+    ];
+    for args in commands {
+        let flag = if args.contains(&"--image") {
+            "--image"
+        } else if args.contains(&"--dataset") {
+            "--dataset"
+        } else {
+            "--out"
+        };
+        assert_error(nabla().args(&args), &[flag, "is a folder"]);
+    }
+}

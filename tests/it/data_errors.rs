@@ -367,3 +367,85 @@ fn noise_points_are_printed_short_and_exact() {
     assert!(lines[2].starts_with("-7,1e-9,"), "{text}");
     assert!(text.len() < 120, "no 301-digit numbers: {text}");
 }
+
+// ---- rows that hold nothing but an empty value; spaces inside quotes ----
+
+/// In a one-column file a line of spaces or a quoted empty field is a row with an empty
+/// value (as Python's csv reads it), never a line to skip: `predict` would otherwise return
+/// fewer rows than it was given, out of step with them.
+#[test]
+fn an_empty_value_in_a_one_column_file_is_an_error_not_a_skipped_row() {
+    let dir = temp();
+    let model = init_model(&dir, "m.safetensors", &["--layers", "1,3,2"]);
+    for (name, text) in [
+        ("quoted.csv", "x\n1\n\"\"\n2\n"),
+        ("spaces.csv", "x\n1\n   \n2\n"),
+    ] {
+        let data = write_file(&dir, name, text);
+        assert_error(
+            nabla().args(["predict", "--model", s(&model), "--data", s(&data)]),
+            &[&format!("{name}:3:"), "column 'x'", "not a number"],
+        );
+    }
+    // In a file of several columns a line of spaces is still a blank line.
+    let data = write_file(&dir, "two.csv", "x,y\n1,2\n   \n3,4\n");
+    let model = init_model(&dir, "m2.safetensors", &["--layers", "2,3,2"]);
+    let out = nabla()
+        .args(["predict", "--model", s(&model), "--data", s(&data)])
+        .assert()
+        .success();
+    let stdout = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+    assert_eq!(stdout.lines().count(), 3, "a header and two rows: {stdout}");
+}
+
+#[test]
+fn an_empty_class_label_names_its_line_and_column() {
+    let dir = temp();
+    let data = write_file(&dir, "labels.csv", "a,label\n1,cat\n2,\"\"\n3,dog\n");
+    train_fails(
+        &dir,
+        &data,
+        &[],
+        &["labels.csv:3:", "column 'label'", "empty"],
+    );
+    let data = write_file(&dir, "labels2.csv", "a,label\n1,cat\n2,\n3,dog\n");
+    train_fails(
+        &dir,
+        &data,
+        &[],
+        &["labels2.csv:3:", "column 'label'", "empty"],
+    );
+}
+
+/// Spaces inside quotes are part of the value (as in Python's csv); those around the
+/// quotes, and around unquoted values, are not. Quoted numbers with spaces still read.
+#[test]
+fn spaces_inside_quotes_are_kept_and_those_around_dropped() {
+    let dir = temp();
+    let data = write_file(
+        &dir,
+        "spaces.csv",
+        "x,label\n\" 1.5 \",\" a \"\n2, \"a\" \n3,\" a \"\n4,b\n",
+    );
+    let json = json_of(
+        &nabla()
+            .args(["train", "--data", s(&data), "--epochs", "1", "--json"])
+            .assert()
+            .success(),
+    );
+    let model = dir.path().join("spaces.safetensors");
+    nabla()
+        .args([
+            "train",
+            "--data",
+            s(&data),
+            "--epochs",
+            "1",
+            "--out",
+            s(&model),
+        ])
+        .assert()
+        .success();
+    let classes = read_st(&model).metadata["classes"].clone();
+    assert_eq!(classes, r#"[" a ","a","b"]"#, "{json}");
+}

@@ -10,7 +10,7 @@ use nabla::{
 };
 
 use crate::util::{
-    assert_error, classification_csv, json_of, nabla, regression_csv, s, temp, write_file,
+    assert_error, classification_csv, json_of, nabla, read_st, regression_csv, s, temp, write_file,
 };
 
 fn examples(name: &str) -> PathBuf {
@@ -743,4 +743,98 @@ fn a_regression_run_ends_with_rmse_mae_and_r2_on_the_test_set() {
         last.starts_with("test RMSE ") && last.contains(" MAE ") && last.contains(" R² "),
         "{stdout}"
     );
+}
+
+/// Flags > config file > preset for list settings too: a `--hidden` on the command line
+/// replaces the config file's (clap alone would append the two lists), and `--hidden` or
+/// `--layers` replaces a preset's layer sizes instead of conflicting with them.
+#[test]
+fn command_line_layer_sizes_replace_those_of_the_config_file_and_the_preset() {
+    let dir = temp();
+    let data = classification_csv(&dir, "d.csv", 40, 6);
+    let config = write_file(&dir, "run.toml", "hidden = [64, 32]\nepochs = 1\n");
+    let layers = |args: &[&str]| -> serde_json::Value {
+        json_of(&nabla().args(args).arg("--json").assert().success())["layers"].clone()
+    };
+    let run = ["train", "--data", s(&data), "--config", s(&config)];
+    assert_eq!(layers(&run), serde_json::json!([3, 64, 32, 3]));
+    assert_eq!(
+        layers(&[&run[..], &["--hidden", "16"]].concat()),
+        serde_json::json!([3, 16, 3])
+    );
+    for extra in [["--layers", "784,20,10"], ["--hidden", "20"]].iter() {
+        for preset in ["nielsen-ch1", "nielsen-ch3"] {
+            let args = [
+                &["train", "--preset", preset, "--epochs", "1"][..],
+                &extra[..],
+            ]
+            .concat();
+            assert_eq!(layers(&args), serde_json::json!([784, 20, 10]), "{args:?}");
+        }
+    }
+    // The config file's sizes replace the preset's in turn.
+    let config = write_file(
+        &dir,
+        "p.toml",
+        "preset = \"nielsen-ch1\"\nhidden = [40]\nepochs = 1\n",
+    );
+    assert_eq!(
+        layers(&["train", "--config", s(&config)]),
+        serde_json::json!([784, 40, 10])
+    );
+}
+
+/// The run's header says what the run does: full batch for L-BFGS and Rprop, no hidden
+/// layer when there is none, and a learning rate of 1e30 as `1e30`, not 31 digits; a model
+/// trained `--from` another records where it came from.
+#[test]
+fn the_header_and_the_training_record_say_what_the_run_did() {
+    let dir = temp();
+    let data = classification_csv(&dir, "d.csv", 40, 9);
+    let header = |extra: &[&str]| -> String {
+        let out = nabla()
+            .args(["train", "--data", s(&data), "--epochs", "1"])
+            .args(extra)
+            .assert()
+            .success();
+        String::from_utf8_lossy(&out.get_output().stderr)
+            .lines()
+            .find(|l| l.starts_with("nabla: training"))
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert!(header(&["--optimizer", "lbfgs"]).contains(", full batch,"));
+    assert!(header(&["--batch-size", "7"]).contains(", mini-batch 7,"));
+    assert!(header(&["--layers", "3,3"]).contains("(no hidden layer,"));
+    assert!(header(&["--lr", "1e-30"]).contains("eta 1e-30,"));
+    let first = dir.path().join("first.safetensors");
+    let second = dir.path().join("second.safetensors");
+    nabla()
+        .args([
+            "train",
+            "--data",
+            s(&data),
+            "--epochs",
+            "1",
+            "--out",
+            s(&first),
+        ])
+        .assert()
+        .success();
+    nabla()
+        .args([
+            "train",
+            "--data",
+            s(&data),
+            "--epochs",
+            "1",
+            "--from",
+            s(&first),
+        ])
+        .args(["--out", s(&second)])
+        .assert()
+        .success();
+    let record = read_st(&second).metadata["training"].clone();
+    let record: serde_json::Value = serde_json::from_str(&record).unwrap();
+    assert_eq!(record["from"], serde_json::json!(s(&first)), "{record}");
 }

@@ -203,9 +203,9 @@ pub struct TrainArgs {
     /// Learning rate eta (default: 3.0 for MNIST, 0.5 for classification, 0.05 for regression).
     #[arg(long, value_parser = parse_positive, allow_negative_numbers = true)]
     pub lr: Option<f64>,
-    /// Mini-batch size m (1 = online, >= number of rows = full batch).
-    #[arg(long, default_value_t = 10, value_parser = parse_size)]
-    pub batch_size: usize,
+    /// Mini-batch size m (1 = online, >= number of rows = full batch) [default: 10; rprop and lbfgs always use the full batch].
+    #[arg(long, value_parser = parse_size)]
+    pub batch_size: Option<usize>,
     /// Passes over the training data.
     #[arg(long, default_value_t = 30)]
     pub epochs: usize,

@@ -116,7 +116,6 @@ pub fn expand(argv: Vec<OsString>) -> anyhow::Result<Vec<OsString>> {
         }
         found
     };
-    let mut inserted: Vec<String> = Vec::new();
     let mut config_preset = None;
     let config_tokens = match value_of("--config") {
         Some(path) => {
@@ -126,19 +125,46 @@ pub fn expand(argv: Vec<OsString>) -> anyhow::Result<Vec<OsString>> {
         }
         None => Vec::new(),
     };
-    if let Some(name) = value_of("--preset").or(config_preset) {
-        match preset(&name) {
-            Some(flags) => inserted.extend(flags.iter().map(|s| s.to_string())),
+    let preset_tokens: Vec<String> = match value_of("--preset").or(config_preset) {
+        Some(name) => match preset(&name) {
+            // A preset's flags as `--flag=value` tokens, like the config file's.
+            Some(flags) => flags
+                .chunks(2)
+                .map(|pair| format!("{}={}", pair[0], pair[1]))
+                .collect(),
             None => bail!(
                 "invalid --preset: unknown preset '{name}' (expected nielsen-ch1, nielsen-ch3 or mnist-best)"
             ),
-        }
-    }
-    inserted.extend(config_tokens);
+        },
+        None => Vec::new(),
+    };
+    // Flags > config file > preset: a setting given at a higher level removes it from the
+    // lower ones (clap would keep the last value of a plain flag, but add up the values of a
+    // list flag such as --hidden, and reject --hidden next to a preset's --layers).
+    let user_settings: Vec<&str> = strings[train_at + 1..]
+        .iter()
+        .flatten()
+        .filter_map(|token| setting_of(token))
+        .collect();
+    let config_settings: Vec<&str> = config_tokens.iter().filter_map(|t| setting_of(t)).collect();
+    let keep = |token: &String, above: &[&[&str]]| {
+        setting_of(token).is_none_or(|setting| !above.iter().any(|level| level.contains(&setting)))
+    };
     let mut out = argv[..=train_at].to_vec();
-    out.extend(inserted.into_iter().map(OsString::from));
+    let preset_kept = preset_tokens
+        .iter()
+        .filter(|t| keep(t, &[&user_settings, &config_settings]));
+    let config_kept = config_tokens.iter().filter(|t| keep(t, &[&user_settings]));
+    out.extend(preset_kept.chain(config_kept).map(OsString::from));
     out.extend(argv[train_at + 1..].iter().cloned());
     Ok(out)
+}
+
+/// The setting a `--flag` or `--flag=value` token sets: its flag name, with `--layers` and
+/// `--hidden` one setting (both give the layer sizes); `None` for anything else.
+fn setting_of(token: &str) -> Option<&str> {
+    let name = token.strip_prefix("--")?.split('=').next()?;
+    Some(if name == "hidden" { "layers" } else { name })
 }
 
 /// The flags a TOML file stands for, and the preset it names (if any).

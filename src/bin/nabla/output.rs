@@ -30,6 +30,26 @@ pub fn note(text: impl AsRef<str>) {
     eprintln!("nabla: {}", text.as_ref());
 }
 
+/// A number as written by a person: `0.5`, `3`, `0.0001`, and `1e30` rather than 31
+/// digits (shortest form that reads back exactly).
+pub fn number(v: f64) -> String {
+    if v != 0.0 && !(1e-4..1e6).contains(&v.abs()) {
+        format!("{v:e}")
+    } else {
+        v.to_string()
+    }
+}
+
+/// A cost or error with `decimals` decimals, or in scientific notation when it is too large
+/// for them (a diverging run's 1e25 would print 26 digits).
+pub fn fixed(v: f64, decimals: usize) -> String {
+    if v.is_finite() && v.abs() >= 1e6 {
+        format!("{v:.4e}")
+    } else {
+        format!("{v:.decimals$}")
+    }
+}
+
 /// Formats a fraction as a percentage with two decimals.
 pub fn percent(v: f64) -> String {
     format!("{:.2}%", 100.0 * v)

@@ -6,12 +6,13 @@ use nabla::model_file::Model;
 use nabla::Network;
 
 use crate::cli::DiagramArgs;
-use crate::commands::load_model;
+use crate::commands::{check_writable, load_model};
 use crate::output;
 
 pub fn run(args: &DiagramArgs) -> anyhow::Result<()> {
     // Checked before loading, so that a wrong name fails fast and writes nothing.
     nabla::plot::ImageFormat::of_path(&args.out, "--out")?;
+    check_writable("--out", &args.out)?;
     let net: Network<f64> = match &args.model {
         Some(path) if !args.demo => {
             let model: Model<f64> = load_model(path)?;

@@ -9,10 +9,13 @@ use nabla::{Gradients, Pass, Scalar};
 use serde_json::json;
 
 use crate::cli::{GradArgs, Precision};
-use crate::commands::load_model;
+use crate::commands::{check_writable, load_model};
 use crate::output;
 
 pub fn run(args: &GradArgs) -> anyhow::Result<()> {
+    if let Some(out) = &args.out {
+        check_writable("--out", out)?;
+    }
     match args.precision {
         Precision::F32 => run_in::<f32>(args),
         Precision::F64 => run_in::<f64>(args),

@@ -4,9 +4,11 @@ use nabla::model_file::{Model, Task};
 use nabla::{Activation, Architecture, Cost, Network, Scalar};
 
 use crate::cli::{InitArgs, Precision};
+use crate::commands::check_writable;
 use crate::output;
 
 pub fn run(args: &InitArgs) -> anyhow::Result<()> {
+    check_writable("--out", &args.out)?;
     match args.precision {
         Precision::F32 => run_in::<f32>(args),
         Precision::F64 => run_in::<f64>(args),

@@ -12,7 +12,7 @@ mod train;
 
 use std::path::Path;
 
-use anyhow::Context;
+use anyhow::{bail, Context};
 use nabla::model_file::{stored_precision, Model};
 use nabla::Scalar;
 
@@ -49,6 +49,30 @@ pub fn parse_threads(value: &str) -> Result<usize, String> {
         Ok(n) if (1..=max).contains(&n) => Ok(n),
         _ => Err(format!("must be a whole number from 1 to {max}")),
     }
+}
+
+/// Fails before any work on an output that could not be written afterwards: a missing
+/// folder, a folder in the file's place, or a folder where no file can be created (the
+/// files are written to a temporary file there and renamed).
+pub fn check_writable(flag: &str, out: &std::path::Path) -> anyhow::Result<()> {
+    let dir = match out.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => std::path::Path::new("."),
+    };
+    if !dir.is_dir() {
+        bail!("invalid {flag}: folder {} does not exist", dir.display());
+    }
+    if out.is_dir() {
+        bail!("invalid {flag}: {} is a folder, not a file", out.display());
+    }
+    if let Err(e) = tempfile::NamedTempFile::new_in(dir) {
+        bail!(
+            "invalid {flag}: cannot write {} (cannot create a file in {}: {e})",
+            out.display(),
+            dir.display()
+        );
+    }
+    Ok(())
 }
 
 /// The precision a model file was stored in.

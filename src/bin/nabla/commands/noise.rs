@@ -7,15 +7,21 @@ use nabla::data::csv::Table;
 use nabla::noise::{Fractal, Simplex};
 
 use crate::cli::NoiseArgs;
+use crate::commands::check_writable;
 use crate::output;
 
 pub fn run(args: &NoiseArgs) -> anyhow::Result<()> {
     // Checked first, as `diagram` does, so that a wrong name fails fast and writes nothing.
     if let Some(path) = &args.image {
         require_extension(path, "--image", "png", "the image is a PNG")?;
+        check_writable("--image", path)?;
     }
     if let Some(path) = &args.dataset {
         require_extension(path, "--dataset", "csv", "the data set is a CSV file")?;
+        check_writable("--dataset", path)?;
+    }
+    if let Some(path) = &args.out {
+        check_writable("--out", path)?;
     }
     let simplex = Simplex::new(args.dims, args.seed).context("invalid --dims")?;
     let fractal = Fractal {

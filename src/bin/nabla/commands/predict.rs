@@ -8,10 +8,13 @@ use nabla::model_file::{Model, Task};
 use nabla::Scalar;
 
 use crate::cli::{Precision, PredictArgs};
-use crate::commands::{load_model, precision_of};
+use crate::commands::{check_writable, load_model, precision_of};
 use crate::output;
 
 pub fn run(args: &PredictArgs) -> anyhow::Result<()> {
+    if let Some(out) = &args.out {
+        check_writable("--out", out)?;
+    }
     match precision_of(&args.model)? {
         Precision::F32 => run_in::<f32>(args),
         Precision::F64 => run_in::<f64>(args),

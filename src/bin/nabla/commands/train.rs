@@ -15,7 +15,7 @@ use nabla::{
 use serde_json::json;
 
 use crate::cli::{Precision, TrainArgs};
-use crate::commands::{load_model, precision_of};
+use crate::commands::{check_writable, load_model, precision_of};
 use crate::output;
 
 pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
@@ -66,6 +66,9 @@ fn run_in<T: Scalar>(args: &TrainArgs) -> anyhow::Result<()> {
         config.augment_shift = Some(nabla::augment::Shift { width, height, max });
     }
     config.validate()?;
+    if config.dropout > 0.0 && model.network.last() < 2 {
+        bail!("invalid --dropout: the network has no hidden layer to drop neurons from");
+    }
     // Fail on an output that cannot be written before spending time on training.
     for (flag, path) in [
         ("--out", &args.out),
@@ -98,22 +101,35 @@ fn run_in<T: Scalar>(args: &TrainArgs) -> anyhow::Result<()> {
         ));
     }
     if !args.json {
+        let hidden = if net.last() > 1 {
+            format!("{} hidden", net.g(1))
+        } else {
+            "no hidden layer".to_string()
+        };
+        let batch = if config.optimizer.full_batch() {
+            "full batch".to_string()
+        } else {
+            format!("mini-batch {}", config.batch_size)
+        };
         output::note(format!(
-            "training [{}] ({} hidden, {} output, {} cost, {}) on {} ({} examples{}), eta {}, mini-batch {}, {} epochs",
+            "training [{}] ({hidden}, {} output, {} cost, {}) on {} ({} examples{}), eta {}, {batch}, {} epochs",
             net.sizes().iter().map(usize::to_string).collect::<Vec<_>>().join(", "),
-            net.g(1.min(net.last())),
             net.g(net.last()),
             net.cost(),
             T::NAME,
             data_name.display(),
             train.len(),
             test.as_ref().map_or(String::new(), |t| format!(", {} test", t.len())),
-            config.learning_rate,
-            args.batch_size,
+            output::number(config.learning_rate),
             args.epochs
         ));
     }
-    let batches = train.len().div_ceil(args.batch_size.min(train.len()));
+    let batch_size = if config.optimizer.full_batch() {
+        train.len()
+    } else {
+        config.batch_size
+    };
+    let batches = train.len().div_ceil(batch_size.clamp(1, train.len()));
     let bar = output::progress_bar(batches as u64, args.json || args.quiet);
     let mut printing_error: Option<std::io::Error> = None;
     let mut log = match &args.log {
@@ -214,7 +230,7 @@ fn run_in<T: Scalar>(args: &TrainArgs) -> anyhow::Result<()> {
 
     model.extra.insert(
         "training".into(),
-        serde_json::to_string(&json!({ "data": data_name, "config": config }))?,
+        serde_json::to_string(&json!({ "data": data_name, "config": config, "from": args.from }))?,
     );
     if let Some(out) = &args.out {
         model.save(out).context("cannot save the model")?;
@@ -264,19 +280,19 @@ fn epoch_line(report: &EpochReport, epochs: usize, task: Task) -> String {
     let width = epochs.to_string().len();
     let mut line = format!("epoch {:>width$}/{epochs}", report.epoch);
     if let Some(c) = report.train_cost {
-        line += &format!("  train cost {c:.5}");
+        line += &format!("  train cost {}", output::fixed(c, 5));
         if report.regularization > 0.0 {
-            line += &format!(" (+{:.5} reg.)", report.regularization);
+            line += &format!(" (+{} reg.)", output::fixed(report.regularization, 5));
         }
     }
     if let Some(v) = &report.validation {
-        line += &format!("  val cost {:.5}", v.cost);
+        line += &format!("  val cost {}", output::fixed(v.cost, 5));
         if let Some(a) = v.accuracy {
             line += &format!("  val accuracy {}", output::percent(a));
         }
     }
     if let Some(t) = &report.test {
-        line += &format!("  test cost {:.5}", t.cost);
+        line += &format!("  test cost {}", output::fixed(t.cost, 5));
         match task {
             Task::Classification => {
                 line += &format!(
@@ -284,7 +300,12 @@ fn epoch_line(report: &EpochReport, epochs: usize, task: Task) -> String {
                     output::percent(t.accuracy.unwrap_or(f64::NAN))
                 )
             }
-            Task::Regression => line += &format!("  test RMSE {:.5}", t.rmse.unwrap_or(f64::NAN)),
+            Task::Regression => {
+                line += &format!(
+                    "  test RMSE {}",
+                    output::fixed(t.rmse.unwrap_or(f64::NAN), 5)
+                )
+            }
         }
     }
     line + &format!("  {:.3} s", report.seconds)
@@ -390,6 +411,9 @@ fn continue_from<T: Scalar>(
     if args.init.is_some() {
         bail!("invalid --from: --init does not apply to a model that already has weights");
     }
+    if args.no_scaling {
+        bail!("invalid --from: --no-scaling conflicts with {}'s feature scaling, which is kept (drop the flag)", from.display());
+    }
     let (train, test, data_name, image_shape) = match &args.data {
         Some(path) => {
             let train = read_for_model(path, &model, args.target.as_deref(), true)?;
@@ -443,6 +467,9 @@ fn write_plot(reports: &[EpochReport], task: Task, path: &std::path::Path) -> an
 
 /// The library's training configuration from the flags (after --preset and --config have
 /// been expanded into flags).
+/// `--batch-size` when not given: Nielsen's m = 10.
+const DEFAULT_BATCH_SIZE: usize = 10;
+
 fn config_from_args(args: &TrainArgs, mode_default_lr: Option<f64>) -> anyhow::Result<TrainConfig> {
     let mut optimizer = match (args.optimizer, args.momentum) {
         (Some(o), _) => o,
@@ -503,6 +530,9 @@ fn config_from_args(args: &TrainArgs, mode_default_lr: Option<f64>) -> anyhow::R
     if !matches!(optimizer, OptimizerKind::Lbfgs { .. }) {
         given("--history", args.history.is_some())?;
     }
+    if optimizer.full_batch() {
+        given("--batch-size", args.batch_size.is_some())?;
+    }
     let mut schedule = args.schedule.unwrap_or_default();
     match &mut schedule {
         Schedule::Step { step, gamma } => {
@@ -554,7 +584,7 @@ fn config_from_args(args: &TrainArgs, mode_default_lr: Option<f64>) -> anyhow::R
         .unwrap_or(0.5);
     Ok(TrainConfig {
         epochs: args.epochs,
-        batch_size: args.batch_size,
+        batch_size: args.batch_size.unwrap_or(DEFAULT_BATCH_SIZE),
         learning_rate,
         seed: args.seed,
         shuffle: !args.no_shuffle,
@@ -635,30 +665,6 @@ fn check_layers(layers: &[usize], n_in: usize, n_out: usize, task: Task) -> anyh
             "target columns"
         };
         bail!("invalid --layers: n_L = {last} but the data has {n_out} {what}");
-    }
-    Ok(())
-}
-
-/// Fails before training on an output that could not be written afterwards: a missing
-/// folder, a folder in the file's place, or a folder where no file can be created (the
-/// files are written to a temporary file there and renamed).
-fn check_writable(flag: &str, out: &std::path::Path) -> anyhow::Result<()> {
-    let dir = match out.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => std::path::Path::new("."),
-    };
-    if !dir.is_dir() {
-        bail!("invalid {flag}: folder {} does not exist", dir.display());
-    }
-    if out.is_dir() {
-        bail!("invalid {flag}: {} is a folder, not a file", out.display());
-    }
-    if let Err(e) = tempfile::NamedTempFile::new_in(dir) {
-        bail!(
-            "invalid {flag}: cannot write {} (cannot create a file in {}: {e})",
-            out.display(),
-            dir.display()
-        );
     }
     Ok(())
 }
