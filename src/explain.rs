@@ -475,7 +475,7 @@ fn check_largest(
         });
         probe.w_mut(l)[(wj, wk)] = w0;
         checks.push(check(
-            format!("dc/dw_{}^[{l}]", subscript(wj, wk)),
+            format!("dc/dw_{}^[{l}]", subscript(wj, wk, w.shape())),
             l,
             wj,
             Some(wk),
@@ -704,7 +704,7 @@ fn summary(value: &Value, name: &str, top: usize) -> String {
         .take(top)
         .map(|&i| {
             let index = match value {
-                Value::Matrix(_) => subscript(i / cols, i % cols),
+                Value::Matrix(_) => subscript(i / cols, i % cols, (entries.len() / cols, cols)),
                 _ => format!("{}", i + 1),
             };
             format!("{} = {}", entry_name(name, &index), number(entries[i]))
@@ -719,10 +719,11 @@ fn summary(value: &Value, name: &str, top: usize) -> String {
     )
 }
 
-/// The 1-based subscript `jk` of entry (j, k) (0-based), as the tutorial writes `w_12`; with
-/// a comma (`w_3,12`) when an index has two digits or more.
-fn subscript(j: usize, k: usize) -> String {
-    if j < 9 && k < 9 {
+/// The 1-based subscript `jk` of entry (j, k) (0-based) of a `rows × cols` matrix, as the
+/// tutorial writes `w_12`; with a comma (`w_3,12`) for every entry of a matrix with 10 or
+/// more rows or columns, so that `w_1,15` and `w_15` never stand side by side.
+fn subscript(j: usize, k: usize, (rows, cols): (usize, usize)) -> String {
+    if rows <= 9 && cols <= 9 {
         format!("{}{}", j + 1, k + 1)
     } else {
         format!("{},{}", j + 1, k + 1)
@@ -881,7 +882,13 @@ mod tests {
         assert!(summary(&m, "dc/dW^[2]", 1).contains("dc/dw_23^[2] = 7.000000000"));
         assert_eq!(entry_name("(W^[2])^T e^[2]", "5"), "((W^[2])^T e^[2])_5");
         assert_eq!(entry_name("g'(z^[1])", "5"), "g'(z_5^[1])");
-        assert_eq!(entry_name("W^[1]", &subscript(20, 443)), "w_21,444^[1]");
+        assert_eq!(
+            entry_name("W^[1]", &subscript(20, 443, (30, 784))),
+            "w_21,444^[1]"
+        );
+        // One style per matrix: w_1,5 next to w_1,15, never w_15.
+        assert_eq!(subscript(0, 4, (2, 16)), "1,5");
+        assert_eq!(subscript(0, 4, (2, 9)), "15");
         assert_eq!(entry_name("c_x", "1"), "c_x_1");
     }
 

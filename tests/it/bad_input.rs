@@ -813,3 +813,62 @@ fn an_out_that_is_a_folder_names_the_flag_for_every_command_that_writes() {
         assert_error(nabla().args(&args), &[flag, "is a folder"]);
     }
 }
+
+#[test]
+fn errors_name_what_the_user_gave_a_preset_a_target_or_a_row_too_large() {
+    let dir = temp();
+    let moons =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/examples/moons-train.csv");
+    train_fails(
+        &dir,
+        &moons,
+        &["--preset", "nielsen-ch1"],
+        &["--preset nielsen-ch1", "784 inputs", "--hidden"],
+    );
+    let data = classification_csv(&dir, "data.csv", 30, 10);
+    let model = trained(&dir);
+    train_fails(
+        &dir,
+        &data,
+        &["--from", s(&model), "--target", "x1"],
+        &["--target x1 conflicts", "label"],
+    );
+    assert_usage_error(
+        nabla()
+            .args(["explain", "--model", s(&model), "--data", s(&data)])
+            .args(["--row", "99999999999999999999"]),
+        "too large",
+    );
+}
+
+/// A class name with a line break is escaped in the confusion matrix, one line per class.
+#[test]
+fn class_names_with_line_breaks_keep_the_confusion_matrix_one_line_per_class() {
+    let dir = temp();
+    let text = "x,label\n0,\"two\nlines\"\n1,b\n0.1,\"two\nlines\"\n0.9,b\n";
+    let data = write_file(&dir, "names.csv", text);
+    let model = dir.path().join("names.safetensors");
+    nabla()
+        .args([
+            "train",
+            "--data",
+            s(&data),
+            "--epochs",
+            "1",
+            "--out",
+            s(&model),
+        ])
+        .assert()
+        .success();
+    let out = nabla()
+        .args(["eval", "--model", s(&model), "--data", s(&data)])
+        .assert()
+        .success();
+    let stdout = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+    let table: Vec<&str> = stdout
+        .lines()
+        .skip_while(|l| !l.starts_with("confusion matrix"))
+        .collect();
+    assert_eq!(table.len(), 4, "title, header and two classes: {stdout}");
+    assert!(table[1].contains("two\\nlines"), "{stdout}");
+}

@@ -450,6 +450,9 @@ fn parse_size(s: &str) -> Result<usize, String> {
     match s.trim().parse::<usize>() {
         Ok(0) => Err("must be at least 1".into()),
         Ok(n) => Ok(n),
+        Err(e) if *e.kind() == std::num::IntErrorKind::PosOverflow => {
+            Err(format!("'{s}' is too large (at most {})", usize::MAX))
+        }
         Err(_) => Err(format!("'{s}' is not a positive whole number")),
     }
 }

@@ -62,6 +62,11 @@ pub fn confusion_matrix(
     n: usize,
 ) -> std::io::Result<()> {
     line("confusion matrix (rows: true class, columns: predicted)")?;
+    // Names with line breaks or tabs are escaped so the table keeps one line per class.
+    let classes: Vec<String> = classes
+        .iter()
+        .map(|c| nabla::data::csv::one_line(c))
+        .collect();
     let width = classes
         .iter()
         .map(String::len)
@@ -70,7 +75,7 @@ pub fn confusion_matrix(
         .max(n.to_string().len())
         .max(4);
     let mut header = format!("{:>width$}", "");
-    for c in classes {
+    for c in &classes {
         header += &format!(" {c:>width$}");
     }
     line(header)?;

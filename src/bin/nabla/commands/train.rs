@@ -408,6 +408,9 @@ fn continue_from<T: Scalar>(
     if let Some(t) = args.task {
         conflict("--task", t.to_string(), model.task.to_string())?;
     }
+    if let (Some(given), Some(has)) = (&args.target, &model.targets) {
+        conflict("--target", given.join(","), has.join(","))?;
+    }
     if args.init.is_some() {
         bail!("invalid --from: --init does not apply to a model that already has weights");
     }
@@ -615,7 +618,13 @@ fn architecture(
 ) -> anyhow::Result<(Architecture, f64)> {
     let sizes = match (&args.layers, &args.hidden) {
         (Some(layers), _) => {
-            check_layers(layers, n_in, n_out, task)?;
+            check_layers(layers, n_in, n_out, task).map_err(|e| match &args.preset {
+                // The sizes may be the preset's, which the user never typed.
+                Some(preset) => anyhow::anyhow!(
+                    "{e} (--preset {preset} is made for MNIST: 784 inputs, 10 classes; give --hidden for other data)"
+                ),
+                None => e,
+            })?;
             layers.clone()
         }
         (None, hidden) => [
