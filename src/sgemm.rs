@@ -11,6 +11,9 @@
 //!   registers per k), A in MC × KC blocks into panels MR = 8 rows tall; packing
 //!   transposes 16 × 16 blocks in registers when an operand is contiguous along k (the
 //!   `Wᵀ` of the forward pass, the activations), so no transpose is ever materialised.
+//! - A training batch's forward product `Z = A_prev Wᵀ` (at most 256 rows, W wider) runs
+//!   as `Zᵀ = W A_prevᵀ` and is transposed back: W is then read in place instead of being
+//!   packed every step (`sgemm_transposed`).
 //! - The micro-kernel keeps an 8 × 32 tile of C in 16 zmm accumulators and runs down k:
 //!   two loads of B, eight broadcasts of A, 16 FMAs per step. It adds its tile into C
 //!   once per KC block, through masked loads and stores at the right and bottom edges.
@@ -110,7 +113,11 @@ fn run(
             // SAFETY: AVX-512 F is present (asserted); the views give valid pointers and
             // strides for m × k, k × n and m × n entries; C is a unique borrow, so it
             // overlaps neither A nor B.
-            unsafe { x86::sgemm(buffers, m, n, k, alpha, a, b, c, c_rs, accumulate) }
+            if x86::transposed_is_cheaper(m, n, a, b, accumulate) {
+                unsafe { x86::sgemm_transposed(buffers, m, n, k, alpha, a, b, c, c_rs) }
+            } else {
+                unsafe { x86::sgemm(buffers, m, n, k, alpha, a, b, c, c_rs, accumulate) }
+            }
         });
     }
 }
@@ -149,6 +156,73 @@ mod x86 {
     pub struct Buffers {
         a: Vec<Line>,
         b: Vec<Line>,
+        /// Cᵀ, for [`sgemm_transposed`].
+        t: Vec<Line>,
+    }
+
+    /// Whether `C ← α A B` is cheaper as `Cᵀ = Bᵀ Aᵀ`, then transposed into C: the forward
+    /// pass `Z = A_prev Wᵀ` of a training batch (m ≤ 256 rows, W wider than that). Directly,
+    /// Wᵀ is packed (k·n entries) every step; transposed, W is read in place as the A side
+    /// and only A_prevᵀ is packed (k·m) and Cᵀ transposed (n·m): W2's first layer packs 66
+    /// thousand entries instead of 200, W3's 460 instead of 800 (and A_prev no longer).
+    /// Replace only (C = Cᵀᵀ exactly); every entry is the same sum in the same order either
+    /// way, so the bits are those of [`sgemm`] (tested).
+    pub fn transposed_is_cheaper(m: usize, n: usize, a: Strided, b: Strided, add: bool) -> bool {
+        !add && m <= DIRECT_A_MAX_N && n > m && a.cs == 1 && b.rs == 1 && b.cs != 1
+    }
+
+    /// `C ← α A B` as `Cᵀ ← α Bᵀ Aᵀ` into a buffer, then transposed into C (see
+    /// [`transposed_is_cheaper`]).
+    ///
+    /// # Safety
+    /// As [`sgemm`].
+    #[allow(clippy::too_many_arguments)]
+    #[target_feature(enable = "avx512f")]
+    pub unsafe fn sgemm_transposed(
+        buffers: &mut Buffers,
+        m: usize,
+        n: usize,
+        k: usize,
+        alpha: f32,
+        a: Strided,
+        b: Strided,
+        c: *mut f32,
+        c_rs: usize,
+    ) {
+        let mut t = std::mem::take(&mut buffers.t);
+        let tp = lines(&mut t, n * m);
+        let (bt, at) = (
+            Strided {
+                ptr: b.ptr,
+                rs: b.cs,
+                cs: b.rs,
+            },
+            Strided {
+                ptr: a.ptr,
+                rs: a.cs,
+                cs: a.rs,
+            },
+        );
+        sgemm(buffers, n, m, k, alpha, bt, at, tp, m, false);
+        transpose_into(tp, n, m, c, c_rs);
+        buffers.t = t;
+    }
+
+    /// `c[i][j] = t[j][i]` for the n × m matrix t (row stride m) and the m × n matrix c (row
+    /// stride `c_rs`), in 16 × 16 blocks transposed in registers.
+    #[target_feature(enable = "avx512f")]
+    unsafe fn transpose_into(t: *const f32, n: usize, m: usize, c: *mut f32, c_rs: usize) {
+        for j in (0..n).step_by(16) {
+            let rows = 16.min(n - j);
+            for i in (0..m).step_by(16) {
+                let count = 16.min(m - i);
+                let mut block = load_block(t.add(j * m + i), m as isize, rows, count);
+                transpose16(&mut block);
+                for (q, v) in block.iter().enumerate().take(count) {
+                    _mm512_mask_storeu_ps(c.add((i + q) * c_rs + j), mask(rows), *v);
+                }
+            }
+        }
     }
 
     fn lines(buffer: &mut Vec<Line>, floats: usize) -> *mut f32 {
@@ -615,6 +689,57 @@ mod tests {
             if available() {
                 check(m, k, n, at, bt, add, alpha);
             }
+        }
+    }
+
+    /// `A Wᵀ` with W read in place (computed as `(W Aᵀ)ᵀ` when m ≤ 256 < n) must have the
+    /// bits of the same product with Wᵀ copied out row-major (computed directly): the
+    /// transposed route is a speed choice, never a rounding one.
+    fn transposed_route_changes_no_bits(m: usize, k: usize, n: usize, alpha: f32) {
+        let (a, w) = (filled(m, k, 7), filled(n, k, 8));
+        let wt: Vec<f32> = (0..k * n).map(|i| w[(i % n) * k + i / n]).collect();
+        let run = |b: MatRef<'_, f32>| {
+            let mut c = filled(m, n, 9);
+            matmul(
+                MatMut::from_row_major_slice_mut(&mut c, m, n),
+                false,
+                view(&a, m, k, false),
+                b,
+                alpha,
+            );
+            c.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
+        };
+        assert_eq!(
+            run(view(&w, k, n, true)),
+            run(view(&wt, k, n, false)),
+            "{m}x{k}x{n}"
+        );
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(24))]
+        #[test]
+        fn the_transposed_route_gives_the_bits_of_the_direct_one(
+            m in 1usize..280, k in 1usize..600, n in 1usize..400, alpha in -2.0f32..2.0,
+        ) {
+            if available() {
+                transposed_route_changes_no_bits(m, k, n, alpha);
+            }
+        }
+    }
+
+    #[test]
+    fn the_transposed_route_gives_the_bits_of_the_direct_one_at_the_layer_shapes() {
+        if !available() {
+            return;
+        }
+        for (m, k, n) in [
+            (64, 784, 256),
+            (64, 256, 128),
+            (256, 784, 1024),
+            (256, 1024, 1024),
+        ] {
+            transposed_route_changes_no_bits(m, k, n, 1.0);
         }
     }
 
