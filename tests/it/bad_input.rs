@@ -5,27 +5,6 @@ use std::path::{Path, PathBuf};
 
 use crate::util::*;
 
-/// `nabla train --data <data> <extra> --out <dir>/out.safetensors`, expected to fail with
-/// one error line holding `needles`; checks no model file appears.
-fn train_fails(dir: &tempfile::TempDir, data: &Path, extra: &[&str], needles: &[&str]) -> String {
-    let out = dir.path().join("out.safetensors");
-    let line = assert_error(
-        nabla()
-            .args([
-                "train",
-                "--data",
-                s(data),
-                "--epochs",
-                "1",
-                "--out",
-                s(&out),
-            ])
-            .args(extra),
-        needles,
-    );
-    assert!(!out.exists(), "no model file after an error");
-    line
-}
 
 /// A trained [3,5,3] classification model (classes a, b, c; features x0, x1, x2).
 fn trained(dir: &tempfile::TempDir) -> PathBuf {

@@ -2,32 +2,10 @@
 //! beyond f32, odd IDX files, duplicate targets, integer labels in several spellings; and
 //! what `noise` writes and reads. Errors are one line naming the file, line and column.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use crate::util::*;
 
-/// `nabla train --data <data> <extra>` that must fail with one line holding `needles`,
-/// writing no model file.
-fn train_fails(dir: &tempfile::TempDir, data: &Path, extra: &[&str], needles: &[&str]) -> String {
-    let out = dir.path().join("out.safetensors");
-    let line = assert_error(
-        nabla()
-            .args([
-                "train",
-                "--data",
-                s(data),
-                "--epochs",
-                "1",
-                "--quiet",
-                "--out",
-                s(&out),
-            ])
-            .args(extra),
-        needles,
-    );
-    assert!(!out.exists(), "no model file after an error");
-    line
-}
 
 // ---- line numbers (#5) ----
 

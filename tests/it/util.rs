@@ -264,6 +264,28 @@ pub fn init_model(dir: &TempDir, name: &str, args: &[&str]) -> PathBuf {
     path
 }
 
+/// `nabla train --data <data> <extra> --out <dir>/out.safetensors`, expected to fail with
+/// one error line holding `needles`; checks no model file appears.
+pub fn train_fails(dir: &TempDir, data: &Path, extra: &[&str], needles: &[&str]) -> String {
+    let out = dir.path().join("out.safetensors");
+    let line = assert_error(
+        nabla()
+            .args([
+                "train",
+                "--data",
+                s(data),
+                "--epochs",
+                "1",
+                "--out",
+                s(&out),
+            ])
+            .args(extra),
+        needles,
+    );
+    assert!(!out.exists(), "no model file after an error");
+    line
+}
+
 /// Trains a small classification model on `data` and saves it to `dir/name`.
 pub fn train_model(dir: &TempDir, name: &str, data: &Path, extra: &[&str]) -> PathBuf {
     let path = dir.path().join(name);
