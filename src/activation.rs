@@ -49,7 +49,7 @@ impl Activation {
         match self {
             Self::Sigmoid => sigmoid(z),
             Self::Tanh => z.tanh(),
-            Self::Relu => z.max(T::zero()),
+            Self::Relu => relu(z),
             Self::LeakyRelu => {
                 if z > T::zero() {
                     z
@@ -148,10 +148,7 @@ impl Activation {
         match self {
             Self::Sigmoid => a.iter_mut().zip(z).for_each(|(a, &z)| *a = sigmoid(z)),
             Self::Tanh => a.iter_mut().zip(z).for_each(|(a, &z)| *a = z.tanh()),
-            Self::Relu => a
-                .iter_mut()
-                .zip(z)
-                .for_each(|(a, &z)| *a = z.max(T::zero())),
+            Self::Relu => a.iter_mut().zip(z).for_each(|(a, &z)| *a = relu(z)),
             Self::LeakyRelu => a.iter_mut().zip(z).for_each(|(a, &z)| {
                 *a = if z > T::zero() {
                     z
@@ -218,13 +215,39 @@ impl Activation {
     }
 }
 
-/// `1 / (1 + e^(−z))`, written so that it never overflows. Beyond |z| = 80 the result is
-/// within 2e-35 of 0 or 1; clamping there keeps `exp` out of the subnormal range, where
-/// each call costs a slow microcode assist (measured: it made sigmoid layers 5× slower).
+/// ReLU, `max(z, 0)`.
+#[inline(always)]
+fn relu<T: Scalar>(z: T) -> T {
+    // max(z, 0), with NaN passed through (`f32::max` would turn it into 0).
+    if z > T::zero() {
+        z
+    } else if z <= T::zero() {
+        T::zero()
+    } else {
+        z
+    }
+}
+
+/// `1 / (1 + e^(−z))`, written so that it never overflows. In f32, beyond |z| = 80 the
+/// result is within 2e-35 of 0 or 1; clamping there keeps `exp` out of the subnormal range,
+/// where each call costs a slow microcode assist (measured: it made sigmoid layers 5×
+/// slower). In f64 the cap is 700 (e^−700 is still a normal f64).
 #[inline(always)]
 fn sigmoid<T: Scalar>(z: T) -> T {
-    let limit = T::c(80.0);
-    let z = z.max(-limit).min(limit);
+    // |z| is capped where σ is 1 or e^z to the precision (f32: 80, f64: 700) so that e^−z
+    // stays finite; the comparisons are false for NaN, which passes through as NaN.
+    let limit = T::c(if std::mem::size_of::<T>() == 8 {
+        700.0
+    } else {
+        80.0
+    });
+    let z = if z < -limit {
+        -limit
+    } else if z > limit {
+        limit
+    } else {
+        z
+    };
     T::one() / (T::one() + (-z).exp_fast())
 }
 

@@ -90,6 +90,9 @@ pub enum Error {
         /// What went wrong.
         message: String,
     },
+    /// Occurs when noise is asked for with invalid settings or points.
+    #[error(transparent)]
+    Noise(#[from] crate::noise::NoiseError),
 }
 
 /// `Result` with [`Error`] as the default error.

@@ -66,6 +66,7 @@ pub fn relative_error(a: f64, b: f64, floor: f64) -> f64 {
 }
 
 /// Where two gradient sets differ most: `(relative error, l, j, k)` with k = `None` for a bias.
+/// A NaN in either set is the worst disagreement there is (the error is then NaN).
 pub fn worst_disagreement(
     a: &Gradients<f64>,
     b: &Gradients<f64>,
@@ -77,12 +78,12 @@ pub fn worst_disagreement(
         for j in 0..wa.rows() {
             for k in 0..wa.cols() {
                 let r = relative_error(wa[(j, k)], wb[(j, k)], floor);
-                if r > worst.0 {
+                if r > worst.0 || (r.is_nan() && !worst.0.is_nan()) {
                     worst = (r, l, j, Some(k));
                 }
             }
             let r = relative_error(a.nabla_b[l][j], b.nabla_b[l][j], floor);
-            if r > worst.0 {
+            if r > worst.0 || (r.is_nan() && !worst.0.is_nan()) {
                 worst = (r, l, j, None);
             }
         }

@@ -363,11 +363,18 @@ impl<'a, T: Scalar> From<&'a Matrix<T>> for MatRef<'a, T> {
 
 impl<T: Scalar> Matrix<T> {
     /// An all-zero `rows × cols` matrix.
+    ///
+    /// # Panics
+    /// If `rows × cols` overflows `usize` (as `Vec::with_capacity` panics on a capacity
+    /// overflow).
     pub fn zeros(rows: usize, cols: usize) -> Self {
+        let len = rows
+            .checked_mul(cols)
+            .unwrap_or_else(|| panic!("Matrix::zeros: {rows} × {cols} entries overflow usize"));
         Matrix {
             rows,
             cols,
-            data: Aligned::filled(rows * cols, T::zero()),
+            data: Aligned::filled(len, T::zero()),
         }
     }
 
@@ -376,10 +383,10 @@ impl<T: Scalar> Matrix<T> {
     /// # Errors
     /// [`crate::Error::Shape`] when `data.len() != rows * cols`.
     pub fn from_vec(rows: usize, cols: usize, data: Vec<T>) -> crate::Result<Self> {
-        if data.len() != rows * cols {
+        if rows.checked_mul(cols) != Some(data.len()) {
             return Err(crate::Error::shape(
                 "matrix data",
-                format!("{} values ({rows} × {cols})", rows * cols),
+                format!("{rows} × {cols} values"),
                 format!("{} values", data.len()),
             ));
         }

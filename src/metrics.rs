@@ -79,6 +79,7 @@ pub fn argmax<T: Scalar>(row: &[T]) -> usize {
 /// # Errors
 /// When the data does not fit the network.
 pub fn evaluate<T: Scalar>(net: &Network<T>, data: &Dataset<T>) -> Result<Evaluation> {
+    data.check()?;
     net.check_batch(&data.x, Some(&data.y))?;
     let n = data.len();
     let last = net.last();

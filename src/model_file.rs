@@ -181,7 +181,21 @@ impl<T: Scalar> Model<T> {
     /// # Errors
     /// [`Error::Io`] when the file cannot be written.
     pub fn save(&self, path: &Path) -> Result<()> {
-        crate::atomic::write(path, &self.to_bytes()?)
+        let bytes = self.to_bytes()?;
+        // What is written must read back: the checks of `load` (finite parameters, as many
+        // class and feature names as outputs and inputs, a finite scaling) run first, and
+        // an inconsistent model writes nothing.
+        if let Err(e) = Self::from_bytes(&bytes, path) {
+            let why = match e {
+                Error::ModelFile { message, .. } => message,
+                other => other.to_string(),
+            };
+            return Err(Error::config(
+                "model",
+                format!("cannot be saved to {}: {why}", path.display()),
+            ));
+        }
+        crate::atomic::write(path, &bytes)
     }
 
     /// Reads a model file (F32 or F64 tensors, converted to T).

@@ -251,6 +251,15 @@ pub struct Gradients<T = f32> {
 }
 
 impl<T: Scalar> Gradients<T> {
+    /// Whether these gradients are shaped for a network of these sizes.
+    pub fn fits(&self, sizes: &[usize]) -> bool {
+        self.nabla_w.len() == sizes.len()
+            && self.nabla_b.len() == sizes.len()
+            && sizes.windows(2).enumerate().all(|(i, n)| {
+                self.nabla_w[i + 1].shape() == (n[1], n[0]) && self.nabla_b[i + 1].len() == n[1]
+            })
+    }
+
     /// All-zero gradients for a network of these sizes.
     pub fn zeros(sizes: &[usize]) -> Self {
         let mut nabla_w = vec![Matrix::zeros(0, 0)];
@@ -393,6 +402,10 @@ impl<T: Scalar> Network<T> {
         self.arch.cost
     }
     /// g of layer l.
+    ///
+    /// # Panics
+    /// When l is 0 or greater than L.
+    #[track_caller]
     pub fn g(&self, l: usize) -> Activation {
         self.layer(l).g
     }
@@ -405,16 +418,25 @@ impl<T: Scalar> Network<T> {
         &self.layer(l).w
     }
     /// `W^[l]`, mutable. Keep its values finite: training trusts them.
+    ///
+    /// # Panics
+    /// When l is 0 or greater than L.
     #[track_caller]
     pub fn w_mut(&mut self, l: usize) -> &mut Matrix<T> {
         &mut self.layer_mut(l).w
     }
     /// `b^[l]`, n_l entries.
+    ///
+    /// # Panics
+    /// When l is 0 or greater than L.
     #[track_caller]
     pub fn b(&self, l: usize) -> &[T] {
         &self.layer(l).b
     }
     /// `b^[l]`, mutable.
+    ///
+    /// # Panics
+    /// When l is 0 or greater than L.
     #[track_caller]
     pub fn b_mut(&mut self, l: usize) -> &mut [T] {
         &mut self.layer_mut(l).b
@@ -572,6 +594,26 @@ impl<T: Scalar> Network<T> {
                     value: v.to_string(),
                 });
             }
+            // Cross-entropy's −y ln a − (1 − y) ln(1 − a) is a cost only for y in [0, 1].
+            if self.cost() == Cost::CrossEntropy {
+                let outside = y
+                    .as_slice()
+                    .iter()
+                    .position(|&v| v < T::zero() || v > T::one());
+                if let Some(index) = outside {
+                    let cols = y.cols().max(1);
+                    return Err(Error::shape(
+                        "target y",
+                        "values in [0, 1] for the cross-entropy cost",
+                        format!(
+                            "{} at row {}, column {}",
+                            y.as_slice()[index],
+                            index / cols,
+                            index % cols
+                        ),
+                    ));
+                }
+            }
         }
         Ok(())
     }
@@ -603,7 +645,7 @@ impl<T: Scalar> Network<T> {
         grads: &mut Gradients<T>,
     ) -> Result<T> {
         self.check_batch(x, Some(y))?;
-        if grads.nabla_w.len() != self.last() + 1 {
+        if !grads.fits(self.sizes()) {
             *grads = Gradients::zeros(self.sizes());
         }
         self.fit_pass(pass, x.rows());

@@ -25,10 +25,31 @@ use crate::matrix::{for_row_blocks, vectorized, Scalar, PARALLEL_MIN_ENTRIES};
 use crate::network::{Gradients, Network};
 
 /// An update rule: given the batch gradients `∂C/∂W^[l]`, `∂C/∂b^[l]` and the learning
-/// rate η of this step, change the parameters. It owns the state it carries between steps.
+/// rate η of this step, change the parameters. It owns the state it carries between steps;
+/// used on a network of other sizes, the built-in rules start their state afresh.
 pub trait Optimizer<T: Scalar> {
     /// One step after one mini-batch.
+    ///
+    /// # Panics
+    /// The built-in rules panic if `grads` is not shaped like `net`'s parameters (a bug in
+    /// the caller: [`Network::backprop`] makes them so).
     fn step(&mut self, net: &mut Network<T>, grads: &Gradients<T>, eta: T);
+}
+
+/// Panics unless `grads` is shaped like `net`'s parameters.
+#[track_caller]
+fn assert_fits<T: Scalar>(net: &Network<T>, grads: &Gradients<T>) {
+    assert!(
+        grads.fits(net.sizes()),
+        "optimizer step: gradients are not shaped for a network of sizes {:?}",
+        net.sizes()
+    );
+}
+
+/// Whether per-tensor state buffers (non-empty) were made for a network of other sizes.
+fn stale<T: Scalar>(buffers: &[Vec<T>], net: &Network<T>) -> bool {
+    let lens = net.sizes().windows(2).flat_map(|n| [n[0] * n[1], n[1]]);
+    !buffers.is_empty() && !buffers.iter().map(Vec::len).eq(lens)
 }
 
 /// Calls `f(i, parameters, gradients)` for `W^[1]`, `b^[1]`, `W^[2]`, … (i = 0, 1, 2, …).
@@ -49,6 +70,7 @@ fn for_each_tensor_with_rows<T: Scalar>(
     grads: &Gradients<T>,
     mut f: impl FnMut(usize, usize, &mut [T], &[T]),
 ) {
+    assert_fits(net, grads);
     for (i, layer) in net.layers_mut().iter_mut().enumerate() {
         let l = i + 1;
         let rows = layer.w.rows();
@@ -219,6 +241,10 @@ impl<T: Scalar> Adam<T> {
 
 impl<T: Scalar> Optimizer<T> for Adam<T> {
     fn step(&mut self, net: &mut Network<T>, grads: &Gradients<T>, eta: T) {
+        if stale(&self.first, net) {
+            // Another network: its moments and step count start afresh.
+            (self.first, self.second, self.t) = (Vec::new(), Vec::new(), 0);
+        }
         self.t += 1;
         let (b1, b2, eps, wd) = (self.beta1, self.beta2, self.eps, self.decoupled_decay);
         let correction1 = T::one() - b1.powi(self.t);
@@ -285,6 +311,9 @@ impl<T: Scalar> Default for Rprop<T> {
 impl<T: Scalar> Optimizer<T> for Rprop<T> {
     fn step(&mut self, net: &mut Network<T>, grads: &Gradients<T>, eta: T) {
         let me = &mut *self;
+        if stale(&me.steps, net) {
+            (me.previous, me.steps) = (Vec::new(), Vec::new());
+        }
         let (up, down, lo, hi) = (me.eta_plus, me.eta_minus, me.step_min, me.step_max);
         let first_step = me.steps.is_empty();
         let (previous, steps) = (&mut me.previous, &mut me.steps);
@@ -356,11 +385,16 @@ fn dot<T: Scalar>(a: &[T], b: &[T]) -> T {
 
 impl<T: Scalar> Optimizer<T> for Lbfgs<T> {
     fn step(&mut self, net: &mut Network<T>, grads: &Gradients<T>, eta: T) {
+        assert_fits(net, grads);
         // Flatten g in the order W^[1], b^[1], W^[2], …
         let mut g = Vec::new();
         for l in 1..grads.nabla_w.len() {
             g.extend_from_slice(grads.nabla_w[l].as_slice());
             g.extend_from_slice(&grads.nabla_b[l]);
+        }
+        if self.previous_g.len() != g.len() {
+            // First step, or another network: no curvature pairs yet.
+            (self.pairs, self.previous_g, self.previous_step) = Default::default();
         }
         if !self.previous_g.is_empty() {
             let y: Vec<T> = g
@@ -369,8 +403,8 @@ impl<T: Scalar> Optimizer<T> for Lbfgs<T> {
                 .map(|(&a, &b)| a - b)
                 .collect();
             let s = std::mem::take(&mut self.previous_step);
-            if dot(&y, &s) > T::c(1e-10) {
-                if self.pairs.len() == self.history {
+            if dot(&y, &s) > T::c(1e-10) && self.history > 0 {
+                if self.pairs.len() >= self.history {
                     self.pairs.pop_front();
                 }
                 self.pairs.push_back((s, y));

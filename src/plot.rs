@@ -303,7 +303,14 @@ fn panel<DB: DrawingBackend>(
     series: &[Series],
     legend: SeriesLabelPosition,
 ) -> std::result::Result<(), String> {
-    let values = series.iter().flat_map(|s| s.2.iter().map(|p| p.1));
+    // Values beyond ±1e300 (a diverging run) are clamped so that the axis range and its
+    // padding stay finite: an infinite range would never finish drawing.
+    const LIMIT: f64 = 1e300;
+    let values = series
+        .iter()
+        .flat_map(|s| s.2.iter().map(|p| p.1))
+        .filter(|v| !v.is_nan())
+        .map(|v| v.clamp(-LIMIT, LIMIT));
     let (lo, hi) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
         (lo.min(v), hi.max(v))
     });

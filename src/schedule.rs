@@ -90,9 +90,14 @@ impl Schedule {
                 bad("invscaling needs a power >= 0")
             }
             Self::Plateau {
-                factor, patience, ..
-            } if !(factor > 0.0 && factor < 1.0) || patience == 0 => {
-                bad("plateau needs 0 < factor < 1 and a patience of at least 1")
+                factor,
+                patience,
+                tol,
+            } if !(factor > 0.0 && factor < 1.0)
+                || patience == 0
+                || !(tol >= 0.0 && tol.is_finite()) =>
+            {
+                bad("plateau needs 0 < factor < 1, a patience of at least 1 and a tolerance >= 0")
             }
             _ => Ok(()),
         }

@@ -147,7 +147,70 @@ impl TrainConfig {
         if self.patience == Some(0) {
             return Err(Error::config("--patience", "must be at least 1"));
         }
+        self.validate_optimizer()?;
+        if let Schedule::Cosine { eta_min, .. } = self.schedule {
+            if eta_min > self.learning_rate {
+                return Err(Error::config(
+                    "--eta-min",
+                    format!(
+                        "must not exceed the learning rate {} (cosine anneals from it down to eta_min), got {eta_min}",
+                        self.learning_rate
+                    ),
+                ));
+            }
+        }
         self.schedule.validate()
+    }
+
+    /// The optimizer's own settings: decay rates in [0, 1), ε positive, weight decay ≥ 0.
+    fn validate_optimizer(&self) -> Result<()> {
+        let unit = |flag: &str, v: f64| {
+            if (0.0..1.0).contains(&v) {
+                Ok(())
+            } else {
+                Err(Error::config(flag, format!("must be in [0, 1), got {v}")))
+            }
+        };
+        let positive = |flag: &str, v: f64| {
+            if v.is_finite() && v > 0.0 {
+                Ok(())
+            } else {
+                Err(Error::config(
+                    flag,
+                    format!("must be a positive number, got {v}"),
+                ))
+            }
+        };
+        match self.optimizer {
+            OptimizerKind::RmsProp { alpha, eps } => {
+                unit("--alpha", alpha)?;
+                positive("--eps", eps)
+            }
+            OptimizerKind::Adam { beta1, beta2, eps } => {
+                unit("--beta1", beta1)?;
+                unit("--beta2", beta2)?;
+                positive("--eps", eps)
+            }
+            OptimizerKind::AdamW {
+                beta1,
+                beta2,
+                eps,
+                weight_decay,
+            } => {
+                unit("--beta1", beta1)?;
+                unit("--beta2", beta2)?;
+                positive("--eps", eps)?;
+                if weight_decay.is_finite() && weight_decay >= 0.0 {
+                    Ok(())
+                } else {
+                    Err(Error::config(
+                        "--weight-decay",
+                        format!("must be a number >= 0, got {weight_decay}"),
+                    ))
+                }
+            }
+            _ => Ok(()),
+        }
     }
 }
 
@@ -244,6 +307,10 @@ pub fn train_with<T: Scalar>(
     mut on_event: impl FnMut(TrainEvent<'_>) -> ControlFlow<()>,
 ) -> Result<Training> {
     config.validate()?;
+    train.check()?;
+    if let Some(test) = test {
+        test.check()?;
+    }
     net.check_parameters()?;
     net.check_batch(&train.x, Some(&train.y))?;
     if let Some(test) = test {
@@ -469,6 +536,13 @@ pub fn split_validation<T: Scalar>(
     fraction: f64,
     seed: u64,
 ) -> Result<(Dataset<T>, Dataset<T>)> {
+    if !(fraction > 0.0 && fraction < 1.0) {
+        return Err(Error::config(
+            "--validation",
+            format!("must be a fraction between 0 and 1, got {fraction:e}"),
+        ));
+    }
+    data.check()?;
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     rng.set_stream(3);
     let mut groups: Vec<Vec<usize>> = match &data.labels {

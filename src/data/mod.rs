@@ -47,6 +47,17 @@ impl<T: Scalar> Dataset<T> {
                 labels[i],
             ));
         }
+        if labels
+            .len()
+            .checked_mul(classes)
+            .is_none_or(|n| n > isize::MAX as usize / 8)
+        {
+            return Err(Error::shape(
+                "classes",
+                "a number of classes that fits in memory",
+                classes,
+            ));
+        }
         let mut y = Matrix::zeros(labels.len(), classes);
         for (i, &c) in labels.iter().enumerate() {
             y[(i, c)] = T::one();
@@ -60,7 +71,33 @@ impl<T: Scalar> Dataset<T> {
         Ok(data)
     }
 
+    /// Checks what the constructors check, for a data set whose public fields were changed
+    /// since: at least one example, as many rows of y (and labels) as of x, every value
+    /// finite, every label a column of y. Training and evaluation call it first.
+    ///
+    /// # Errors
+    /// [`Error::Empty`], [`Error::Shape`] or [`Error::NonFinite`].
+    pub fn check(&self) -> Result<()> {
+        self.validate()
+    }
+
     fn validate(&self) -> Result<()> {
+        if let Some(labels) = &self.labels {
+            if labels.len() != self.x.rows() {
+                return Err(Error::shape(
+                    "labels",
+                    format!("{} labels (one per input)", self.x.rows()),
+                    labels.len(),
+                ));
+            }
+            if let Some(i) = labels.iter().position(|&c| c >= self.y.cols()) {
+                return Err(Error::shape(
+                    format!("label of example {i}"),
+                    format!("a class index below {}", self.y.cols()),
+                    labels[i],
+                ));
+            }
+        }
         if self.x.rows() == 0 {
             return Err(Error::Empty {
                 what: "data set".into(),

@@ -250,4 +250,15 @@ pub enum NoiseError {
     /// An image of size 0 was requested.
     #[error("image size must be at least 1, got 0")]
     ZeroImageSize,
+    /// An image larger than [`MAX_IMAGE_SIZE`] on a side was requested.
+    #[error("image size must be at most {max} pixels on a side, got {size}")]
+    ImageTooLarge {
+        /// The size requested.
+        size: usize,
+        /// The largest size ([`MAX_IMAGE_SIZE`]).
+        max: usize,
+    },
 }
+
+/// The largest side of a noise image, 16384 pixels (256 MiB of grey levels).
+pub const MAX_IMAGE_SIZE: usize = 1 << 14;

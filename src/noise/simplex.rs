@@ -527,6 +527,12 @@ impl Simplex {
         if size == 0 {
             return Err(NoiseError::ZeroImageSize);
         }
+        if size > super::MAX_IMAGE_SIZE {
+            return Err(NoiseError::ImageTooLarge {
+                size,
+                max: super::MAX_IMAGE_SIZE,
+            });
+        }
         check_scale(scale)?;
         let n = self.dims;
         let extra = n.saturating_sub(2);

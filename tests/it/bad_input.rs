@@ -5,7 +5,6 @@ use std::path::{Path, PathBuf};
 
 use crate::util::*;
 
-
 /// A trained [3,5,3] classification model (classes a, b, c; features x0, x1, x2).
 fn trained(dir: &tempfile::TempDir) -> PathBuf {
     let data = classification_csv(dir, "good.csv", 60, 1);

@@ -6,7 +6,6 @@ use std::path::PathBuf;
 
 use crate::util::*;
 
-
 // ---- line numbers (#5) ----
 
 #[test]

@@ -20,6 +20,8 @@ mod explain;
 mod train_well;
 // `nabla noise`: points, PNG slices, learnable data sets, errors.
 mod noise_cli;
+// The library at its edges: states and values the command line never produces.
+mod library_edges;
 // No allocation in the steady state, `nabla bench`, and threads that change no bits.
 mod performance;
 // Data files as new users write them: blank lines, quotes, separators, f32 range, IDX, noise files.
