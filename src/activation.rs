@@ -99,8 +99,16 @@ impl Activation {
     }
 
     /// FF, second half: `a = g(z)` for a whole batch (one example per row).
+    ///
+    /// # Panics
+    /// If z and a do not have the same shape.
+    #[track_caller]
     pub fn apply<T: Scalar>(self, z: &Matrix<T>, a: &mut Matrix<T>) {
-        debug_assert_eq!(z.shape(), a.shape());
+        assert_eq!(
+            z.shape(),
+            a.shape(),
+            "Activation::apply: z and a differ in shape"
+        );
         if self == Self::Softmax {
             vectorized(
                 #[inline(always)]

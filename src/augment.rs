@@ -50,6 +50,9 @@ impl Shift {
 
     /// Moves every row of `x` (an image) by its own random (dy, dx) in [−max, max]².
     /// `scratch` is reused between calls, so this allocates nothing once it has grown.
+    ///
+    /// # Panics
+    /// If a row of x is not `width × height` pixels.
     pub fn apply<T: Scalar>(&self, x: &mut Matrix<T>, scratch: &mut Vec<T>, rng: &mut impl Rng) {
         let (w, h, max) = (self.width as i64, self.height as i64, self.max as i64);
         scratch.resize(self.width * self.height, T::zero());

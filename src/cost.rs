@@ -72,6 +72,9 @@ impl Cost {
     }
 
     /// `C = (1/m) Σ_x c_x` over a batch (one example per row).
+    ///
+    /// # Panics
+    /// If z, a and y do not all have the same shape.
     pub fn mean<T: Scalar>(self, g: Activation, z: &Matrix<T>, a: &Matrix<T>, y: &Matrix<T>) -> T {
         self.total(g, z, a, y) / T::from_count(z.rows().max(1))
     }

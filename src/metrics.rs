@@ -62,15 +62,16 @@ pub fn macro_f1(confusion: &[Vec<usize>]) -> f64 {
     }
 }
 
-/// The index of the largest value (the first one on ties).
+/// The index of the largest value (the first one on ties; NaNs are passed over, and 0 for
+/// an empty row or one of NaNs only).
 pub fn argmax<T: Scalar>(row: &[T]) -> usize {
-    let mut best = 0;
+    let mut best: Option<usize> = None;
     for (j, v) in row.iter().enumerate() {
-        if *v > row[best] {
-            best = j;
+        if !v.is_nan() && best.is_none_or(|b| *v > row[b]) {
+            best = Some(j);
         }
     }
-    best
+    best.unwrap_or(0)
 }
 
 /// Evaluates `net` on `data`: classification metrics when the data has labels, regression

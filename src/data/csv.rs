@@ -204,6 +204,9 @@ impl Table {
     }
 
     /// The text of column `index` in every data row.
+    ///
+    /// # Panics
+    /// If `index` is not a column of the table (as the other column accessors).
     pub fn strings(&self, index: usize) -> Vec<&str> {
         self.rows.iter().map(|r| r[index].as_str()).collect()
     }

@@ -156,6 +156,9 @@ impl<T: Scalar> Dataset<T> {
     }
 
     /// The examples at `indices`, in that order.
+    ///
+    /// # Panics
+    /// If an index is not a row of the data set.
     pub fn select(&self, indices: &[usize]) -> Dataset<T> {
         let mut x = Matrix::zeros(indices.len(), self.x.cols());
         let mut y = Matrix::zeros(indices.len(), self.y.cols());
@@ -174,6 +177,9 @@ impl<T: Scalar> Dataset<T> {
 
 /// Copies rows `indices` of `src` into the first rows of `dst` (`dst` must already have
 /// `indices.len()` rows). Allocates nothing: this is how mini-batches are gathered.
+///
+/// # Panics
+/// If an index is not a row of `src`, or `dst` has fewer rows or other columns.
 pub fn gather_rows_into<T: Scalar>(src: &Matrix<T>, indices: &[usize], dst: &mut Matrix<T>) {
     debug_assert_eq!(dst.rows(), indices.len());
     for (r, &i) in indices.iter().enumerate() {
