@@ -495,25 +495,30 @@ impl<T: Scalar> Matrix<T> {
     /// The first non-finite entry as `(row, column, value)`, if any.
     pub fn find_non_finite(&self) -> Option<(usize, usize, T)> {
         let cols = self.cols.max(1);
-        // Blocks checked without an early exit vectorise; only a bad block is searched.
-        const BLOCK: usize = 256;
-        let bad_block = vectorized(
-            #[inline(always)]
-            || {
-                self.as_slice().chunks(BLOCK).position(|block| {
-                    !block
-                        .iter()
-                        .fold(true, |finite, v| finite & (v.abs() <= T::max_value()))
-                })
-            },
-        )?;
-        let start = bad_block * BLOCK;
         let data = self.as_slice();
-        data[start..]
-            .iter()
-            .position(|v| !v.is_finite())
-            .map(|i| ((start + i) / cols, (start + i) % cols, data[start + i]))
+        first_non_finite(data).map(|i| (i / cols, i % cols, data[i]))
     }
+}
+
+/// The index of the first NaN or infinite entry of `data`.
+pub(crate) fn first_non_finite<T: Scalar>(data: &[T]) -> Option<usize> {
+    // Blocks checked without an early exit vectorise; only a bad block is searched.
+    const BLOCK: usize = 256;
+    let bad_block = vectorized(
+        #[inline(always)]
+        || {
+            data.chunks(BLOCK).position(|block| {
+                !block
+                    .iter()
+                    .fold(true, |finite, v| finite & (v.abs() <= T::max_value()))
+            })
+        },
+    )?;
+    let start = bad_block * BLOCK;
+    data[start..]
+        .iter()
+        .position(|v| !v.is_finite())
+        .map(|i| start + i)
 }
 
 impl<T: Scalar> std::ops::Index<(usize, usize)> for Matrix<T> {
@@ -786,6 +791,13 @@ impl<A: SplitRows + Default, const N: usize> SplitRows for [A; N] {
         let mut cut = self.map(|part| part.split_rows(at, rows));
         let heads = cut.each_mut().map(|(head, _)| std::mem::take(head));
         (heads, cut.map(|(_, tail)| tail))
+    }
+}
+
+/// The indices of rows: `first..end` splits into `first..first + at` and the rest.
+impl SplitRows for std::ops::Range<usize> {
+    fn split_rows(self, at: usize, _rows: usize) -> (Self, Self) {
+        (self.start..self.start + at, self.start + at..self.end)
     }
 }
 

@@ -20,8 +20,8 @@ use crate::cost::Cost;
 use crate::error::{Error, Result};
 use crate::init::Init;
 use crate::matrix::{
-    for_row_blocks, gemm, gemm_block, gemm_cut_by_rows, threads, vectorized, Accumulate,
-    GemmKernel, MatRef, Matrix, Scalar, PARALLEL_MIN_MNK,
+    first_non_finite, for_row_blocks, gemm, gemm_block, gemm_cut_by_rows, threads, vectorized,
+    Accumulate, GemmKernel, MatRef, Matrix, Scalar, PARALLEL_MIN_MNK,
 };
 
 /// The most weights and biases an [`Architecture`] may have: 2³² (16 GiB in f32), far
@@ -551,12 +551,8 @@ impl<T: Scalar> Network<T> {
         &mut self.layers[l - 1]
     }
 
-    /// Checks that x (and y, if given) fit the network: same number of rows, n_0 (and n_L)
-    /// columns, at least one row, every value finite.
-    ///
-    /// # Errors
-    /// [`Error::Empty`], [`Error::Shape`] or [`Error::NonFinite`].
-    pub fn check_batch(&self, x: &Matrix<T>, y: Option<&Matrix<T>>) -> Result<()> {
+    /// At least one row and n_0 columns.
+    fn check_input_shape(&self, x: &Matrix<T>) -> Result<()> {
         if x.rows() == 0 {
             return Err(Error::Empty {
                 what: "input x".into(),
@@ -569,13 +565,18 @@ impl<T: Scalar> Network<T> {
                 format!("{} features", x.cols()),
             ));
         }
+        Ok(())
+    }
+
+    /// Checks that x (and y, if given) fit the network: same number of rows, n_0 (and n_L)
+    /// columns, at least one row, every value finite.
+    ///
+    /// # Errors
+    /// [`Error::Empty`], [`Error::Shape`] or [`Error::NonFinite`].
+    pub fn check_batch(&self, x: &Matrix<T>, y: Option<&Matrix<T>>) -> Result<()> {
+        self.check_input_shape(x)?;
         if let Some((i, j, v)) = x.find_non_finite() {
-            return Err(Error::NonFinite {
-                what: "input x".into(),
-                row: i,
-                column: j,
-                value: v.to_string(),
-            });
+            return Err(non_finite_input(i, j, v));
         }
         if let Some(y) = y {
             let n_out = self.arch.sizes[self.last()];
@@ -677,11 +678,17 @@ impl<T: Scalar> Network<T> {
     /// # Errors
     /// When x does not fit the network (see [`Network::check_batch`]).
     pub fn infer<'p>(&self, x: &Matrix<T>, pass: &'p mut Pass<T>) -> Result<&'p Matrix<T>> {
-        self.check_batch(x, None)?;
+        self.check_input_shape(x)?;
         let m = x.rows();
-        self.fit_pass(pass, m);
         let multiply_adds: usize = self.sizes().windows(2).map(|n| m * n[0] * n[1]).sum();
-        if threads() > 1 && m >= 32 && multiply_adds >= PARALLEL_MIN_MNK {
+        let split = threads() > 1 && m >= 32 && multiply_adds >= PARALLEL_MIN_MNK;
+        if !split {
+            if let Some((i, j, v)) = x.find_non_finite() {
+                return Err(non_finite_input(i, j, v));
+            }
+        }
+        self.fit_pass(pass, m);
+        if split {
             // With threads: each thread takes a block of the batch's rows through every
             // layer (one hand-over per batch, not one per product). Each product's kernel
             // is the one chosen for the whole batch, so threads change no bits.
@@ -692,7 +699,18 @@ impl<T: Scalar> Network<T> {
                 .collect();
             let z: Vec<&mut [T]> = pass.z[1..].iter_mut().map(|z| z.as_mut_slice()).collect();
             let a: Vec<&mut [T]> = pass.a[1..].iter_mut().map(|a| a.as_mut_slice()).collect();
-            for_row_blocks(true, m, (x.as_slice(), (z, a)), |(x, (mut z, mut a)), _| {
+            // Each thread checks its own rows of x for NaN and inf first (the check reads
+            // all of x, so it is worth sharing too); the first bad entry over all blocks is
+            // the error, as `check_batch` would report it.
+            let first_bad: std::sync::Mutex<Option<usize>> = std::sync::Mutex::new(None);
+            let parts = ((0..m, x.as_slice()), (z, a));
+            for_row_blocks(true, m, parts, |((rows, x), (mut z, mut a)), _| {
+                if let Some(index) = first_non_finite(x) {
+                    let global = rows.start * self.sizes()[0] + index;
+                    let mut first = first_bad.lock().unwrap_or_else(|e| e.into_inner());
+                    *first = Some(first.map_or(global, |f| f.min(global)));
+                    return;
+                }
                 for (i, layer) in self.layers.iter().enumerate() {
                     // Layer l = i + 1 reads a^[l-1] (x for l = 1) and writes z^[l], a^[l].
                     let (a_before, a_rest) = a.split_at_mut(i);
@@ -700,6 +718,15 @@ impl<T: Scalar> Network<T> {
                     layer.forward_block(kernels[i], a_prev, z[i], a_rest[0]);
                 }
             });
+            let first_bad = first_bad.into_inner().unwrap_or_else(|e| e.into_inner());
+            if let Some(index) = first_bad {
+                let cols = self.sizes()[0];
+                return Err(non_finite_input(
+                    index / cols,
+                    index % cols,
+                    x.as_slice()[index],
+                ));
+            }
             return Ok(&pass.a[self.last()]);
         }
         for l in 1..=self.last() {
@@ -858,6 +885,16 @@ impl<T: Scalar> Network<T> {
     }
 }
 
+/// The error for a NaN or infinite input at row i, column j.
+fn non_finite_input<T: Scalar>(i: usize, j: usize, v: T) -> Error {
+    Error::NonFinite {
+        what: "input x".into(),
+        row: i,
+        column: j,
+        value: v.to_string(),
+    }
+}
+
 /// `(&v[l-1], &mut v[l])`: the two neighbours FF needs, without `split_at_mut` in the math.
 fn prev_and_current<T>(v: &mut [T], l: usize) -> (&T, &mut T) {
     let (before, after) = v.split_at_mut(l);
@@ -915,6 +952,44 @@ mod tests {
                 for l in 1..=net.last() {
                     assert_eq!(bits(&pass.z[l]), bits(&one.z[l]), "z^[{l}], m {m}");
                     assert_eq!(bits(&pass.a[l]), bits(&one.a[l]), "a^[{l}], m {m}");
+                }
+            }
+        }
+    }
+
+    /// With threads, each block checks its own rows of x: the error must still name the
+    /// first bad entry of the whole batch, wherever the blocks are cut.
+    #[test]
+    fn infer_in_row_blocks_reports_the_first_non_finite_input() {
+        let arch = Architecture::new(
+            &[784, 256, 128, 10],
+            Activation::Relu,
+            Activation::Softmax,
+            Cost::CrossEntropy,
+        )
+        .unwrap();
+        let net: Network<f32> = Network::new(arch, Init::He, 5).unwrap();
+        let m = 300;
+        for bad in [
+            vec![(5, 7)],
+            vec![(290, 3)],
+            vec![(290, 3), (200, 100)],
+            vec![(0, 0)],
+        ] {
+            let mut x = Matrix::zeros(m, 784);
+            for &(i, j) in &bad {
+                x[(i, j)] = f32::INFINITY;
+            }
+            let first = *bad.iter().min().unwrap();
+            for threads in [1, 2, 3] {
+                set_threads(threads);
+                let result = net.infer(&x, &mut Pass::new(net.sizes(), 1)).map(|_| ());
+                set_threads(1);
+                match result {
+                    Err(Error::NonFinite { row, column, .. }) => {
+                        assert_eq!((row, column), first, "{threads} threads")
+                    }
+                    other => panic!("{other:?}"),
                 }
             }
         }
