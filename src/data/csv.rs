@@ -422,7 +422,7 @@ pub fn classes_of(labels: &[&str]) -> Vec<String> {
 }
 
 /// The integer a label stands for, when it is a whole number an f64 holds exactly.
-fn integer_value(label: &str) -> Option<i64> {
+pub(crate) fn integer_value(label: &str) -> Option<i64> {
     const EXACT: f64 = 9_007_199_254_740_992.0; // 2^53
     let label = label.trim();
     label.parse::<i64>().ok().or_else(|| {

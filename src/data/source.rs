@@ -187,18 +187,36 @@ fn single_label_column(target_idx: &[usize]) -> Result<usize> {
     }
 }
 
-/// Text labels, or a single column of integers, mean classification.
+/// The most distinct whole-number labels a target column may have and still be taken for
+/// class labels when `--task` is not given: more (prices, counts) means regression.
+pub const MAX_INFERRED_CLASSES: usize = 50;
+
+/// Text labels, or a single column of whole numbers (`3`, `03`, `3.0`) with at most
+/// [`MAX_INFERRED_CLASSES`] distinct values, mean classification; anything else regression.
 fn infer_task(table: &Table, target_idx: &[usize]) -> Task {
     if target_idx.len() != 1 {
         return Task::Regression;
     }
     let labels = table.strings(target_idx[0]);
     let numeric = labels.iter().all(|s| s.trim().parse::<f64>().is_ok());
-    let integers = labels.iter().all(|s| s.trim().parse::<i64>().is_ok());
-    if !numeric || integers {
-        Task::Classification
-    } else {
-        Task::Regression
+    if !numeric {
+        return Task::Classification;
+    }
+    let whole: Option<Vec<i64>> = labels
+        .iter()
+        .map(|s| crate::data::csv::integer_value(s))
+        .collect();
+    match whole {
+        Some(mut values) => {
+            values.sort_unstable();
+            values.dedup();
+            if values.len() <= MAX_INFERRED_CLASSES {
+                Task::Classification
+            } else {
+                Task::Regression
+            }
+        }
+        None => Task::Regression,
     }
 }
 

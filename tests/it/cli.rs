@@ -772,3 +772,39 @@ fn train_on_a_tiny_idx_pair_reads_the_labels_beside_the_images() {
     );
     assert_eq!(e["n"], 5);
 }
+
+/// `nabla train … --out m | head -1`: the reader goes away after the first epoch's line;
+/// training goes on, silently, and the model and the plot are still written.
+#[test]
+fn a_closed_stdout_does_not_lose_the_trained_model() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    let dir = temp();
+    let data = classification_csv(&dir, "d.csv", 200, 11);
+    let (model, plot) = (dir.path().join("m.safetensors"), dir.path().join("p.svg"));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_nabla"))
+        .args([
+            "train",
+            "--data",
+            s(&data),
+            "--test",
+            s(&data),
+            "--epochs",
+            "200",
+        ])
+        .args(["--out", s(&model), "--plot", s(&plot)])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert!(first.starts_with("epoch"), "{first}");
+    // The pipe's reading end is dropped here, as `head -1` exits.
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{status}");
+    assert!(model.exists(), "the model is saved");
+    assert!(plot.exists(), "the plot is drawn");
+}

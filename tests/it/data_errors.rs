@@ -426,3 +426,28 @@ fn spaces_inside_quotes_are_kept_and_those_around_dropped() {
     let classes = read_st(&model).metadata["classes"].clone();
     assert_eq!(classes, r#"[" a ","a","b"]"#, "{json}");
 }
+
+/// Without `--task`: whole numbers written as `0.0`/`1.0` are class labels; a column of
+/// whole numbers with more than 50 distinct values (a price) is a regression target.
+#[test]
+fn the_task_is_inferred_from_whole_numbers_and_how_many_there_are() {
+    let dir = temp();
+    let task_of = |text: String, name: &str| -> String {
+        let data = write_file(&dir, name, text);
+        let json = json_of(
+            &nabla()
+                .args(["train", "--data", s(&data), "--epochs", "1", "--json"])
+                .assert()
+                .success(),
+        );
+        json["task"].as_str().unwrap_or_default().to_string()
+    };
+    let mut floats = String::from("x,label\n");
+    let mut prices = String::from("x,price\n");
+    for i in 0..120 {
+        floats += &format!("{},{}.0\n", i as f64 / 120.0, i % 2);
+        prices += &format!("{},{}\n", i as f64 / 120.0, 100 + 3 * i);
+    }
+    assert_eq!(task_of(floats, "floats.csv"), "classification");
+    assert_eq!(task_of(prices, "prices.csv"), "regression");
+}

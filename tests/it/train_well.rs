@@ -838,3 +838,70 @@ fn the_header_and_the_training_record_say_what_the_run_did() {
     let record: serde_json::Value = serde_json::from_str(&record).unwrap();
     assert_eq!(record["from"], serde_json::json!(s(&first)), "{record}");
 }
+
+/// `--from` keeps the model's own optimizer, learning rate and mini-batch size unless the
+/// command line gives them, and says so.
+#[test]
+fn continuing_a_model_keeps_its_optimizer_learning_rate_and_batch_size() {
+    let dir = temp();
+    let data = classification_csv(&dir, "d.csv", 60, 12);
+    let first = dir.path().join("first.safetensors");
+    nabla()
+        .args([
+            "train",
+            "--data",
+            s(&data),
+            "--epochs",
+            "1",
+            "--optimizer",
+            "adam",
+        ])
+        .args(["--batch-size", "16", "--out", s(&first)])
+        .assert()
+        .success();
+    let config_of = |path: &std::path::Path| -> serde_json::Value {
+        let record = read_st(path).metadata["training"].clone();
+        serde_json::from_str::<serde_json::Value>(&record).unwrap()["config"].clone()
+    };
+    let kept = dir.path().join("kept.safetensors");
+    let out = nabla()
+        .args([
+            "train",
+            "--data",
+            s(&data),
+            "--epochs",
+            "1",
+            "--from",
+            s(&first),
+        ])
+        .args(["--out", s(&kept)])
+        .assert()
+        .success();
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(
+        stderr.contains("continuing with the model's own --optimizer adam"),
+        "{stderr}"
+    );
+    let (a, b) = (config_of(&first), config_of(&kept));
+    assert_eq!(b["optimizer"], a["optimizer"]);
+    assert_eq!(b["learning_rate"], a["learning_rate"]);
+    assert_eq!(b["batch_size"], serde_json::json!(16));
+    // Flags still win.
+    let changed = dir.path().join("changed.safetensors");
+    nabla()
+        .args([
+            "train",
+            "--data",
+            s(&data),
+            "--epochs",
+            "1",
+            "--from",
+            s(&first),
+        ])
+        .args(["--optimizer", "sgd", "--lr", "0.2", "--out", s(&changed)])
+        .assert()
+        .success();
+    let c = config_of(&changed);
+    assert_eq!(c["optimizer"]["kind"], serde_json::json!("sgd"), "{c}");
+    assert_eq!(c["learning_rate"], serde_json::json!(0.2));
+}

@@ -59,6 +59,9 @@ fn run_in<T: Scalar>(args: &TrainArgs) -> anyhow::Result<()> {
         image_shape,
     } = prepared;
     let mut config = config_from_args(args, learning_rate)?;
+    if args.from.is_some() {
+        keep_stored_settings(args, &model, &mut config);
+    }
     if let Some(max) = args.augment_shift {
         let Some((height, width)) = image_shape else {
             bail!("invalid --augment-shift: shifting needs image data (an IDX file or the embedded MNIST subset)");
@@ -112,7 +115,7 @@ fn run_in<T: Scalar>(args: &TrainArgs) -> anyhow::Result<()> {
             format!("mini-batch {}", config.batch_size)
         };
         output::note(format!(
-            "training [{}] ({hidden}, {} output, {} cost, {}) on {} ({} examples{}), eta {}, {batch}, {} epochs",
+            "training [{}] ({hidden}, {} output, {} cost, {}) on {} ({} examples{}), eta {}, {batch}, {} epoch{}",
             net.sizes().iter().map(usize::to_string).collect::<Vec<_>>().join(", "),
             net.g(net.last()),
             net.cost(),
@@ -121,7 +124,8 @@ fn run_in<T: Scalar>(args: &TrainArgs) -> anyhow::Result<()> {
             train.len(),
             test.as_ref().map_or(String::new(), |t| format!(", {} test", t.len())),
             output::number(config.learning_rate),
-            args.epochs
+            args.epochs,
+            if args.epochs == 1 { "" } else { "s" }
         ));
     }
     let batch_size = if config.optimizer.full_batch() {
@@ -132,6 +136,7 @@ fn run_in<T: Scalar>(args: &TrainArgs) -> anyhow::Result<()> {
     let batches = train.len().div_ceil(batch_size.clamp(1, train.len()));
     let bar = output::progress_bar(batches as u64, args.json || args.quiet);
     let mut printing_error: Option<std::io::Error> = None;
+    let mut stdout_closed = false;
     let mut log = match &args.log {
         Some(path) => Some(std::io::BufWriter::new(
             std::fs::File::create(path)
@@ -162,12 +167,20 @@ fn run_in<T: Scalar>(args: &TrainArgs) -> anyhow::Result<()> {
                             return ControlFlow::Break(());
                         }
                     }
-                    if !args.json {
-                        if let Err(e) = bar
+                    if !args.json && !stdout_closed {
+                        match bar
                             .suspend(|| output::line(epoch_line(report, args.epochs, model.task)))
                         {
-                            printing_error = Some(e);
-                            return ControlFlow::Break(());
+                            // `nabla train … | head`: the reader has gone, the training
+                            // (and the model it saves) goes on, silently.
+                            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+                                stdout_closed = true
+                            }
+                            Err(e) => {
+                                printing_error = Some(e);
+                                return ControlFlow::Break(());
+                            }
+                            Ok(()) => {}
                         }
                     }
                 }
@@ -204,7 +217,10 @@ fn run_in<T: Scalar>(args: &TrainArgs) -> anyhow::Result<()> {
     }
     // The end of a run: on the test set, accuracy (after early stopping), macro F1 and the
     // confusion matrix for classification; RMSE, MAE and R² for regression.
-    if let (false, Some(test)) = (args.json, &test_eval) {
+    let summary = || -> std::io::Result<()> {
+        let Some(test) = test_eval.as_ref().filter(|_| !args.json && !stdout_closed) else {
+            return Ok(());
+        };
         match model.task {
             Task::Classification => {
                 if let (Some(accuracy), Some(_)) = (test.accuracy, training.best_epoch) {
@@ -226,6 +242,12 @@ fn run_in<T: Scalar>(args: &TrainArgs) -> anyhow::Result<()> {
                 }
             }
         }
+        Ok(())
+    };
+    match summary() {
+        // A closed stdout loses the summary, not the model saved below.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+        other => other?,
     }
 
     model.extra.insert(
@@ -470,6 +492,39 @@ fn write_plot(reports: &[EpochReport], task: Task, path: &std::path::Path) -> an
 
 /// The library's training configuration from the flags (after --preset and --config have
 /// been expanded into flags).
+/// Continuing a trained model (`--from`): its stored optimizer, learning rate and
+/// mini-batch size, where the command line gives none (its moments are not stored, so
+/// Adam and momentum start them afresh). Says so, unless --json or --quiet.
+fn keep_stored_settings<T: Scalar>(args: &TrainArgs, model: &Model<T>, config: &mut TrainConfig) {
+    let stored = model
+        .extra
+        .get("training")
+        .and_then(|text| serde_json::from_str::<serde_json::Value>(text).ok())
+        .and_then(|record| serde_json::from_value::<TrainConfig>(record["config"].clone()).ok());
+    let Some(stored) = stored else {
+        return;
+    };
+    let mut kept = Vec::new();
+    if args.optimizer.is_none() && args.momentum.is_none() {
+        config.optimizer = stored.optimizer;
+        kept.push(format!("--optimizer {}", stored.optimizer));
+    }
+    if args.lr.is_none() {
+        config.learning_rate = stored.learning_rate;
+        kept.push(format!("--lr {}", output::number(stored.learning_rate)));
+    }
+    if args.batch_size.is_none() && !config.optimizer.full_batch() {
+        config.batch_size = stored.batch_size;
+        kept.push(format!("--batch-size {}", stored.batch_size));
+    }
+    if !kept.is_empty() && !args.json && !args.quiet {
+        output::note(format!(
+            "continuing with the model's own {} (give them to change them)",
+            kept.join(", ")
+        ));
+    }
+}
+
 /// `--batch-size` when not given: Nielsen's m = 10.
 const DEFAULT_BATCH_SIZE: usize = 10;
 
