@@ -58,8 +58,39 @@ pub fn read_training_in<T: Scalar>(
     targets: Option<&[String]>,
     task: Option<Task>,
 ) -> Result<TrainingData> {
+    read_training_ignoring::<T>(path, targets, &[], task)
+}
+
+/// As [`read_training_in`], with the CSV columns named in `ignore` left out of the features
+/// (an ID, a free-text note): `--ignore`.
+///
+/// # Errors
+/// As [`read_training_in`], and [`Error::InvalidConfig`] for `--ignore` naming a column
+/// twice, a target, or anything in an IDX file; [`Error::Csv`] for a column not in the file.
+pub fn read_training_ignoring<T: Scalar>(
+    path: &Path,
+    targets: Option<&[String]>,
+    ignore: &[String],
+    task: Option<Task>,
+) -> Result<TrainingData> {
     reject_duplicate_targets(targets)?;
+    if let Some(twice) = ignore
+        .iter()
+        .enumerate()
+        .find_map(|(i, name)| ignore[..i].contains(name).then_some(name))
+    {
+        return Err(Error::config(
+            "--ignore",
+            format!("column '{}' given twice", one_line(twice)),
+        ));
+    }
     if idx::is_idx_path(path) {
+        if !ignore.is_empty() {
+            return Err(Error::config(
+                "--ignore",
+                "applies to the columns of a CSV file, not to an IDX file",
+            ));
+        }
         if task == Some(Task::Regression) {
             return Err(Error::config(
                 "--task",
@@ -88,8 +119,21 @@ pub fn read_training_in<T: Scalar>(
         .iter()
         .map(|n| table.column_index(n))
         .collect::<Result<_>>()?;
+    let ignore_idx: Vec<usize> = ignore
+        .iter()
+        .map(|n| table.column_index(n))
+        .collect::<Result<_>>()?;
+    if let Some(&both) = ignore_idx.iter().find(|i| target_idx.contains(i)) {
+        return Err(Error::config(
+            "--ignore",
+            format!(
+                "column '{}' is a target (see --target)",
+                one_line(&table.headers[both])
+            ),
+        ));
+    }
     let feature_idx: Vec<usize> = (0..table.headers.len())
-        .filter(|i| !target_idx.contains(i))
+        .filter(|i| !target_idx.contains(i) && !ignore_idx.contains(i))
         .collect();
     if feature_idx.is_empty() {
         return Err(Error::Csv {

@@ -451,3 +451,61 @@ fn the_task_is_inferred_from_whole_numbers_and_how_many_there_are() {
     assert_eq!(task_of(floats, "floats.csv"), "classification");
     assert_eq!(task_of(prices, "prices.csv"), "regression");
 }
+
+/// `--ignore` leaves an ID and a free-text column out of the features; `eval` and
+/// `predict` then read the model's features by name and pass over those columns.
+#[test]
+fn ignored_columns_are_left_out_of_training_and_prediction() {
+    let dir = temp();
+    let mut text = String::from("id,x0,note,x1,label\n");
+    for i in 0..40 {
+        let (x0, x1) = ((i % 7) as f64 / 7.0, (i % 5) as f64 / 5.0);
+        let label = if x0 > x1 { "a" } else { "b" };
+        text += &format!("row{i},{x0},\"free text, {i}\",{x1},{label}\n");
+    }
+    let data = write_file(&dir, "ids.csv", &text);
+    let model = dir.path().join("ids.safetensors");
+    let json = json_of(
+        &nabla()
+            .args(["train", "--data", s(&data), "--epochs", "1", "--json"])
+            .args(["--ignore", "id,note", "--out", s(&model)])
+            .assert()
+            .success(),
+    );
+    assert_eq!(json["layers"][0], serde_json::json!(2), "{json}");
+    assert_eq!(read_st(&model).metadata["features"], r#"["x0","x1"]"#);
+    let out = nabla()
+        .args(["predict", "--model", s(&model), "--data", s(&data)])
+        .assert()
+        .success();
+    assert_eq!(
+        String::from_utf8_lossy(&out.get_output().stdout)
+            .lines()
+            .count(),
+        41
+    );
+    nabla()
+        .args(["eval", "--model", s(&model), "--data", s(&data)])
+        .assert()
+        .success();
+    // Without --ignore the text column is an error naming it; a target cannot be ignored.
+    train_fails(
+        &dir,
+        &data,
+        &[],
+        &["ids.csv:2:", "column 'id'", "not a number"],
+    );
+    train_fails(
+        &dir,
+        &data,
+        &["--ignore", "id,note,label"],
+        &["--ignore", "'label'", "target"],
+    );
+    train_fails(
+        &dir,
+        &data,
+        &["--ignore", "id,id,note"],
+        &["--ignore", "'id'", "twice"],
+    );
+    train_fails(&dir, &data, &["--ignore", "nope"], &["nope"]);
+}

@@ -180,6 +180,10 @@ pub struct TrainArgs {
     /// Target column(s) of a CSV file (default: the last column).
     #[arg(long, value_delimiter = ',')]
     pub target: Option<Vec<String>>,
+    /// CSV columns that are neither features nor targets (an ID, a note): left out of the
+    /// inputs. `eval` and `predict` then ignore them too (they read the model's features by name).
+    #[arg(long, value_delimiter = ',')]
+    pub ignore: Option<Vec<String>>,
     /// Classification (labels, integers or text) or regression (numeric targets).
     #[arg(long, value_parser = parse_named::<Task>)]
     pub task: Option<Task>,

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context};
 use nabla::data::idx::embedded_mnist;
-use nabla::data::source::{default_scaling, embedded_name, read_for_model, read_training_in};
+use nabla::data::source::{default_scaling, embedded_name, read_for_model, read_training_ignoring};
 use nabla::model_file::{Model, Task};
 use nabla::{
     Activation, Architecture, Cost, Dataset, EpochReport, Init, Network, OptimizerKind, Scalar,
@@ -290,7 +290,11 @@ fn run_in<T: Scalar>(args: &TrainArgs) -> anyhow::Result<()> {
             }
             Task::Regression => {
                 object["train_rmse"] = json!(train_eval.rmse);
+                object["train_mae"] = json!(train_eval.mae);
+                object["train_r2"] = json!(train_eval.r2);
                 object["test_rmse"] = json!(test_eval.and_then(|t| t.rmse));
+                object["test_mae"] = json!(test_eval.and_then(|t| t.mae));
+                object["test_r2"] = json!(test_eval.and_then(|t| t.r2));
             }
         }
         output::line(serde_json::to_string(&object)?)?;
@@ -337,7 +341,9 @@ fn new_model<T: Scalar>(args: &TrainArgs) -> anyhow::Result<Prepared<T>> {
     let Some(data_path) = &args.data else {
         return nielsen_mnist(args);
     };
-    let training = read_training_in::<T>(data_path, args.target.as_deref(), args.task)?;
+    let ignore = args.ignore.as_deref().unwrap_or_default();
+    let training =
+        read_training_ignoring::<T>(data_path, args.target.as_deref(), ignore, args.task)?;
     let (n_in, n_out) = (training.data.features(), training.data.outputs());
     let (arch, default_lr) = architecture(args, n_in, n_out, training.task, training.is_idx)?;
     let network: Network<T> = Network::new(arch, args.init.unwrap_or_default(), args.seed)?;
