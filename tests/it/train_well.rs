@@ -905,3 +905,39 @@ fn continuing_a_model_keeps_its_optimizer_learning_rate_and_batch_size() {
     assert_eq!(c["optimizer"]["kind"], serde_json::json!("sgd"), "{c}");
     assert_eq!(c["learning_rate"], serde_json::json!(0.2));
 }
+
+/// With momentum μ the default η is the plain default times (1 − μ): the same effective
+/// step, so a default momentum run on CSV data learns instead of diverging.
+#[test]
+fn the_default_learning_rate_with_momentum_is_scaled_by_one_minus_mu() {
+    let dir = temp();
+    let data = classification_csv(&dir, "d.csv", 60, 13);
+    let out = nabla()
+        .args([
+            "train",
+            "--data",
+            s(&data),
+            "--epochs",
+            "2",
+            "--optimizer",
+            "momentum",
+        ])
+        .assert()
+        .success();
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(stderr.contains("eta 0.05,"), "{stderr}");
+    let out = nabla()
+        .args([
+            "train",
+            "--data",
+            s(&data),
+            "--epochs",
+            "2",
+            "--momentum",
+            "0.5",
+        ])
+        .assert()
+        .success();
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(stderr.contains("eta 0.25,"), "{stderr}");
+}

@@ -204,7 +204,7 @@ pub struct TrainArgs {
     /// Cost c_x (default: quadratic for MNIST and regression, cross-entropy for CSV classification).
     #[arg(long, value_parser = parse_named::<Cost>)]
     pub cost: Option<Cost>,
-    /// Learning rate eta (default: 3.0 for MNIST, 0.5 for classification, 0.05 for regression).
+    /// Learning rate eta (default: 3.0 for MNIST, 0.5 for classification, 0.05 for regression; times 1 - mu with --momentum mu; the optimizer's own for adam, rmsprop, rprop, lbfgs).
     #[arg(long, value_parser = parse_positive, allow_negative_numbers = true)]
     pub lr: Option<f64>,
     /// Mini-batch size m (1 = online, >= number of rows = full batch) [default: 10; rprop and lbfgs always use the full batch].
