@@ -941,3 +941,23 @@ fn the_default_learning_rate_with_momentum_is_scaled_by_one_minus_mu() {
     let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
     assert!(stderr.contains("eta 0.25,"), "{stderr}");
 }
+
+/// Paths in a config file are relative to the file's folder, wherever nabla runs from.
+#[test]
+fn paths_in_a_config_file_are_relative_to_its_folder() {
+    let dir = temp();
+    let sub = dir.path().join("runs");
+    std::fs::create_dir(&sub).unwrap();
+    classification_csv(&dir, "runs/d.csv", 40, 14);
+    let config = write_file(
+        &dir,
+        "runs/run.toml",
+        "data = \"d.csv\"\nout = \"m.safetensors\"\nepochs = 1\n",
+    );
+    nabla()
+        .current_dir(std::env::temp_dir())
+        .args(["train", "--config", s(&config)])
+        .assert()
+        .success();
+    assert!(sub.join("m.safetensors").exists());
+}

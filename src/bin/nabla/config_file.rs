@@ -167,6 +167,9 @@ fn setting_of(token: &str) -> Option<&str> {
     Some(if name == "hidden" { "layers" } else { name })
 }
 
+/// The keys whose values are files: resolved from the config file's folder.
+const PATH_KEYS: [&str; 6] = ["data", "test", "out", "plot", "log", "from"];
+
 /// The flags a TOML file stands for, and the preset it names (if any).
 fn read_config(path: &Path) -> anyhow::Result<(Vec<String>, Option<String>)> {
     let text = std::fs::read_to_string(path)
@@ -211,6 +214,16 @@ fn read_config(path: &Path) -> anyhow::Result<(Vec<String>, Option<String>)> {
             })
         };
         let token = match value {
+            // A relative path in the file is relative to the file's folder, as in Cargo.toml.
+            toml::Value::String(text) if PATH_KEYS.contains(&flag.as_str()) => {
+                let relative = Path::new(text);
+                match path.parent() {
+                    Some(folder) if relative.is_relative() => {
+                        format!("--{flag}={}", folder.join(relative).display())
+                    }
+                    _ => format!("--{flag}={text}"),
+                }
+            }
             toml::Value::Boolean(true) => format!("--{flag}"),
             toml::Value::Boolean(false) => continue,
             toml::Value::Array(items) => {
