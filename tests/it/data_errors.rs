@@ -509,3 +509,37 @@ fn ignored_columns_are_left_out_of_training_and_prediction() {
     );
     train_fails(&dir, &data, &["--ignore", "nope"], &["nope"]);
 }
+
+/// A class named `predicted` does not give predict's output two columns of that name.
+#[test]
+fn a_class_named_predicted_keeps_the_prediction_header_unique() {
+    let dir = temp();
+    let data = write_file(
+        &dir,
+        "p.csv",
+        "x,label\n0,predicted\n1,other\n0.1,predicted\n0.9,other\n",
+    );
+    let model = dir.path().join("p.safetensors");
+    nabla()
+        .args([
+            "train",
+            "--data",
+            s(&data),
+            "--epochs",
+            "1",
+            "--out",
+            s(&model),
+        ])
+        .assert()
+        .success();
+    let out = nabla()
+        .args(["predict", "--model", s(&model), "--data", s(&data)])
+        .assert()
+        .success();
+    let stdout = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+    assert_eq!(
+        stdout.lines().next(),
+        Some("predicted_,other,predicted"),
+        "{stdout}"
+    );
+}

@@ -29,7 +29,13 @@ fn run_in<T: Scalar>(args: &PredictArgs) -> anyhow::Result<()> {
     let n_out = a.cols();
     match model.task {
         Task::Classification => {
-            let header: Vec<String> = std::iter::once("predicted".to_string())
+            // The first column is `predicted`, unless a class has that name: then
+            // `predicted_` (with as many underscores as it takes), so no two columns share one.
+            let mut first = "predicted".to_string();
+            while model.classes.contains(&first) {
+                first.push('_');
+            }
+            let header: Vec<String> = std::iter::once(first)
                 .chain(model.classes.iter().map(|c| quote(c)))
                 .collect();
             csv += &header.join(",");
