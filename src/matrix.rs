@@ -714,7 +714,10 @@ fn gemm_split<T: Scalar>(
     cut: Cut,
 ) {
     let threads = threads();
-    let by_rows = cut == Cut::Rows || dst.nrows() >= dst.ncols();
+    // Rows when asked and there are enough of them for two blocks (a gradient of a layer of
+    // fewer than 32 neurons is cut by columns, as any product by its longer side).
+    let rows_cut = cut == Cut::Rows && blocks_of(dst.nrows(), threads).is_some();
+    let by_rows = rows_cut || dst.nrows() >= dst.ncols();
     let len = if by_rows { dst.nrows() } else { dst.ncols() };
     let Some((blocks, step)) = blocks_of(len, threads) else {
         return T::matmul(kernel, dst, add, lhs, rhs, alpha);
@@ -963,6 +966,10 @@ mod tests {
                     gemm(&mut dw, acc, e.t(), &a, T::c(0.25));
                     let mut da = fill(m, k, 6);
                     gemm(&mut da, acc, &e, &w, T::one());
+                    // BP4's row cut, also where C has too few rows for it (then by columns).
+                    let mut dw_rows = fill(n, k, 5);
+                    gemm_cut_by_rows(&mut dw_rows, acc, e.t(), &a, T::c(0.25));
+                    assert!(dw_rows == dw, "{m}x{k}x{n}: the row cut changed dC/dW");
                     set_threads(1);
                     (z, dw, da)
                 };

@@ -53,6 +53,9 @@ fn stale<T: Scalar>(buffers: &[Vec<T>], net: &Network<T>) -> bool {
 }
 
 /// Calls `f(i, parameters, gradients)` for `W^[1]`, `b^[1]`, `W^[2]`, … (i = 0, 1, 2, …).
+///
+/// # Panics
+/// If `grads` is not shaped like `net`'s parameters.
 #[inline(always)]
 pub fn for_each_tensor<T: Scalar>(
     net: &mut Network<T>,
@@ -162,6 +165,9 @@ impl<T: Scalar> Momentum<T> {
 
 impl<T: Scalar> Optimizer<T> for Momentum<T> {
     fn step(&mut self, net: &mut Network<T>, grads: &Gradients<T>, eta: T) {
+        if stale(&self.velocity, net) {
+            self.velocity.clear(); // another network: no velocity yet
+        }
         let (mu, nesterov, velocity) = (self.mu, self.nesterov, &mut self.velocity);
         // Vectorised and cut by rows over the threads as in Sgd::step.
         for_each_tensor_with_rows(net, grads, |i, rows, w, g| {
@@ -197,6 +203,9 @@ impl<T: Scalar> RmsProp<T> {
 
 impl<T: Scalar> Optimizer<T> for RmsProp<T> {
     fn step(&mut self, net: &mut Network<T>, grads: &Gradients<T>, eta: T) {
+        if stale(&self.square, net) {
+            self.square.clear();
+        }
         let (alpha, eps, square) = (self.alpha, self.eps, &mut self.square);
         for_each_tensor(net, grads, |i, w, g| {
             let s = state(square, i, w.len());

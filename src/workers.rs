@@ -150,6 +150,19 @@ impl WaitFor<'_> {
     /// never waits for a thread that is not running. Returns whether a job panicked.
     fn wait(&self) -> bool {
         let mut failed = false;
+        // First every job no worker has claimed yet, so that none waits behind a running
+        // one; then the running ones.
+        for worker in self.0 {
+            let slot = &worker.slot;
+            if slot
+                .state
+                .compare_exchange(POSTED, RUNNING, Ordering::AcqRel, Ordering::Acquire)
+                .is_ok()
+            {
+                failed |= run_job(slot) == FAILED;
+                slot.state.store(IDLE, Ordering::Release);
+            }
+        }
         let mut spins = 0u32;
         for worker in self.0 {
             let slot = &worker.slot;

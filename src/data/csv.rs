@@ -43,7 +43,8 @@ impl Table {
             message,
         };
         let mut records = split_records(bytes, path)?.into_iter();
-        let header = match records.next() {
+        // Lines of spaces before the header are blank lines, as they are between rows.
+        let header = match records.find(|r| !fields_blank(&r.fields, &r.quoted)) {
             None => {
                 return Err(err(
                     1,

@@ -241,7 +241,12 @@ fn infer_task(table: &Table, target_idx: &[usize]) -> Task {
     if target_idx.len() != 1 {
         return Task::Regression;
     }
-    let labels = table.strings(target_idx[0]);
+    // Empty cells say nothing about the task (they are reported as missing values later).
+    let labels: Vec<&str> = table
+        .strings(target_idx[0])
+        .into_iter()
+        .filter(|s| !s.trim().is_empty())
+        .collect();
     let numeric = labels.iter().all(|s| s.trim().parse::<f64>().is_ok());
     if !numeric {
         return Task::Classification;

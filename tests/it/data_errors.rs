@@ -543,3 +543,22 @@ fn a_class_named_predicted_keeps_the_prediction_header_unique() {
         "{stdout}"
     );
 }
+
+/// Lines of spaces before the header are blank lines too; an empty regression target is a
+/// missing number, not a sign that the column holds class labels.
+#[test]
+fn blank_lines_before_the_header_and_empty_regression_targets() {
+    let dir = temp();
+    let data = write_file(&dir, "lead.csv", "   \n\nx,y\n1,0.5\n2,1.5\n3,2.5\n");
+    nabla()
+        .args(["train", "--data", s(&data), "--epochs", "1"])
+        .assert()
+        .success();
+    let data = write_file(&dir, "gap.csv", "x,y\n1,2.5\n2,\n3,4.5\n");
+    train_fails(
+        &dir,
+        &data,
+        &[],
+        &["gap.csv:3:", "column 'y'", "not a number"],
+    );
+}

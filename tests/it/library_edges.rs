@@ -4,7 +4,7 @@
 
 use nabla::grad_check::worst_disagreement;
 use nabla::noise::{NoiseError, Simplex};
-use nabla::optimizer::{Adam, Lbfgs, Optimizer, Rprop, Sgd};
+use nabla::optimizer::{Adam, Lbfgs, Momentum, Optimizer, Rprop, Sgd};
 use nabla::schedule::Schedule;
 use nabla::train::split_validation;
 use nabla::{
@@ -201,6 +201,27 @@ fn optimizers_start_afresh_on_a_network_of_other_sizes() {
     used.step(&mut a, &grads_of(&second), 0.01);
     Adam::new(0.9, 0.999, 1e-8, 0.0).step(&mut b, &grads_of(&second), 0.01);
     assert_eq!(a, b);
+
+    let mut momentum = Momentum::new(0.9, false);
+    let mut moved = first.clone();
+    momentum.step(&mut moved, &grads_of(&first), 0.1);
+    // W^[1] of [3, 4, 2] and of [2, 6, 2] both have 12 entries: the velocity must not carry over.
+    let other = net(&[2, 6, 2], 7);
+    let (other_x, other_labels) = batch(8, 2, 2);
+    let other_data = Dataset::classification(other_x, other_labels, 2).unwrap();
+    let mut other_grads = Gradients::zeros(other.sizes());
+    other
+        .backprop(
+            &other_data.x,
+            &other_data.y,
+            &mut Pass::new(other.sizes(), 8),
+            &mut other_grads,
+        )
+        .unwrap();
+    let (mut g, mut h) = (other.clone(), other.clone());
+    momentum.step(&mut g, &other_grads, 0.1);
+    Momentum::new(0.9, false).step(&mut h, &other_grads, 0.1);
+    assert_eq!(g, h, "momentum starts afresh");
 
     let mut rprop = Rprop::new();
     let mut moved = first.clone();
