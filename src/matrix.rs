@@ -601,23 +601,8 @@ pub(crate) fn gemm_block<T: Scalar>(
     b: MatRef<'_, T>,
     alpha: T,
 ) {
-    let (rows, cols) = (a.rows, b.cols);
-    if a.cols != b.rows || c.len() != rows * cols {
-        shape_error(
-            (a.rows, a.cols),
-            (b.rows, b.cols),
-            (rows, c.len() / cols.max(1)),
-        );
-    }
-    if rows == 0 || cols == 0 {
-        return;
-    }
-    if a.cols == 0 {
-        c.fill(T::zero());
-        return;
-    }
-    let dst = MatMut::from_row_major_slice_mut(c, rows, cols);
-    T::matmul(kernel, dst, false, a.faer(), b.faer(), alpha);
+    let shape = (c.len() / b.cols.max(1), b.cols);
+    product(c, shape, false, a, b, alpha, Run::Block(kernel));
 }
 
 /// Which side of C [`gemm_split`] cuts into blocks.
@@ -636,28 +621,57 @@ fn gemm_cut<T: Scalar>(
     alpha: T,
     cut: Cut,
 ) {
-    if a.cols != b.rows || c.shape() != (a.rows, b.cols) {
-        shape_error((a.rows, a.cols), (b.rows, b.cols), c.shape());
+    let shape = c.shape();
+    let add = accumulate == Accumulate::Add;
+    product(c.as_mut_slice(), shape, add, a, b, alpha, Run::Whole(cut));
+}
+
+/// How [`product`] runs: a whole product (its kernel chosen by its shape, cut over the
+/// threads when large), or a block of a larger one with that product's kernel, on the
+/// calling thread.
+#[derive(Clone, Copy)]
+enum Run {
+    Whole(Cut),
+    Block(GemmKernel),
+}
+
+/// `C ← α A B` (or `C + α A B` with `add`) for C's entries `c`, `rows × cols` row-major:
+/// the shape checks and the empty and k = 0 cases shared by [`gemm`] and [`gemm_block`].
+#[track_caller]
+fn product<T: Scalar>(
+    c: &mut [T],
+    (rows, cols): (usize, usize),
+    add: bool,
+    a: MatRef<'_, T>,
+    b: MatRef<'_, T>,
+    alpha: T,
+    run: Run,
+) {
+    if a.cols != b.rows || (rows, cols) != (a.rows, b.cols) || c.len() != rows * cols {
+        shape_error((a.rows, a.cols), (b.rows, b.cols), (rows, cols));
     }
-    let (rows, cols) = c.shape();
     if rows == 0 || cols == 0 {
         return;
     }
     if a.cols == 0 {
-        if accumulate == Accumulate::Replace {
-            c.as_mut_slice().fill(T::zero());
+        if !add {
+            c.fill(T::zero());
         }
         return;
     }
-    let dst = MatMut::from_row_major_slice_mut(c.as_mut_slice(), rows, cols);
-    let add = accumulate == Accumulate::Add;
-    let kernel = T::kernel_for(rows, cols, a.cols);
-    let large = rows * cols * a.cols >= PARALLEL_MIN_MNK
-        || (rows == 1 && cols * a.cols >= PARALLEL_MIN_NK_ONE_ROW);
-    if threads() > 1 && large {
-        gemm_split(kernel, dst, add, a.faer(), b.faer(), alpha, cut);
-    } else {
-        T::matmul(kernel, dst, add, a.faer(), b.faer(), alpha);
+    let dst = MatMut::from_row_major_slice_mut(c, rows, cols);
+    match run {
+        Run::Block(kernel) => T::matmul(kernel, dst, add, a.faer(), b.faer(), alpha),
+        Run::Whole(cut) => {
+            let kernel = T::kernel_for(rows, cols, a.cols);
+            let large = rows * cols * a.cols >= PARALLEL_MIN_MNK
+                || (rows == 1 && cols * a.cols >= PARALLEL_MIN_NK_ONE_ROW);
+            if threads() > 1 && large {
+                gemm_split(kernel, dst, add, a.faer(), b.faer(), alpha, cut);
+            } else {
+                T::matmul(kernel, dst, add, a.faer(), b.faer(), alpha);
+            }
+        }
     }
 }
 

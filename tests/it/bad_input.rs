@@ -676,7 +676,7 @@ fn an_out_or_plot_path_that_cannot_be_written_fails_before_training() {
             ])
             .assert()
             .code(2);
-        let stdout = String::from_utf8_lossy(&assert.get_output().stdout).into_owned();
+        let stdout = stdout_of(&assert);
         assert!(
             !stdout.contains("epoch"),
             "no training before the error: {stdout}"
@@ -842,7 +842,7 @@ fn class_names_with_line_breaks_keep_the_confusion_matrix_one_line_per_class() {
         .args(["eval", "--model", s(&model), "--data", s(&data)])
         .assert()
         .success();
-    let stdout = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+    let stdout = stdout_of(&out);
     let table: Vec<&str> = stdout
         .lines()
         .skip_while(|l| !l.starts_with("confusion matrix"))

@@ -132,7 +132,7 @@ fn train_without_json_prints_one_line_per_epoch_then_the_test_confusion_matrix()
         ])
         .assert()
         .success();
-    let stdout = String::from_utf8_lossy(&assert.get_output().stdout).into_owned();
+    let stdout = stdout_of(&assert);
     let lines: Vec<&str> = stdout.lines().collect();
     let epochs: Vec<&&str> = lines.iter().filter(|l| l.starts_with("epoch ")).collect();
     assert_eq!(epochs.len(), 4, "{stdout}");
@@ -262,7 +262,7 @@ fn predict_writes_a_header_and_one_row_per_input_row() {
         .args(["predict", "--model", s(&model), "--data", s(&test)])
         .assert()
         .success();
-    let stdout = String::from_utf8_lossy(&assert.get_output().stdout).into_owned();
+    let stdout = stdout_of(&assert);
     let lines: Vec<&str> = stdout.lines().collect();
     assert_eq!(lines[0], "predicted,a,b,c");
     assert_eq!(lines.len(), 31, "{stdout}");
@@ -334,7 +334,7 @@ fn predict_with_a_regression_model_names_the_target_column() {
         .args(["predict", "--model", s(&model), "--data", s(&data)])
         .assert()
         .success();
-    let stdout = String::from_utf8_lossy(&assert.get_output().stdout).into_owned();
+    let stdout = stdout_of(&assert);
     let lines: Vec<&str> = stdout.lines().collect();
     assert_eq!(lines[0], "y");
     assert_eq!(lines.len(), 41);
@@ -790,7 +790,7 @@ fn a_closed_stdout_does_not_lose_the_trained_model() {
             "--test",
             s(&data),
             "--epochs",
-            "200",
+            "2000",
         ])
         .args(["--out", s(&model), "--plot", s(&plot)])
         .stdout(Stdio::piped())

@@ -371,7 +371,7 @@ fn an_empty_value_in_a_one_column_file_is_an_error_not_a_skipped_row() {
         .args(["predict", "--model", s(&model), "--data", s(&data)])
         .assert()
         .success();
-    let stdout = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+    let stdout = stdout_of(&out);
     assert_eq!(stdout.lines().count(), 3, "a header and two rows: {stdout}");
 }
 
@@ -536,7 +536,7 @@ fn a_class_named_predicted_keeps_the_prediction_header_unique() {
         .args(["predict", "--model", s(&model), "--data", s(&data)])
         .assert()
         .success();
-    let stdout = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+    let stdout = stdout_of(&out);
     assert_eq!(
         stdout.lines().next(),
         Some("predicted_,other,predicted"),

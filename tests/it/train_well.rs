@@ -10,7 +10,8 @@ use nabla::{
 };
 
 use crate::util::{
-    assert_error, classification_csv, json_of, nabla, read_st, regression_csv, s, temp, write_file,
+    assert_error, classification_csv, json_of, nabla, read_st, regression_csv, s, stderr_of,
+    stdout_of, temp, write_file,
 };
 
 fn examples(name: &str) -> PathBuf {
@@ -711,7 +712,7 @@ fn after_early_stopping_the_final_test_metrics_are_those_of_the_saved_model() {
     );
     // The text report says the same.
     let text = nabla().args(args).assert().success();
-    let stdout = String::from_utf8_lossy(&text.get_output().stdout).into_owned();
+    let stdout = stdout_of(&text);
     let accuracy = eval["accuracy"].as_f64().unwrap() * 100.0;
     assert!(
         stdout.contains(&format!("test accuracy {accuracy:.2}% (restored weights)")),
@@ -737,7 +738,7 @@ fn a_regression_run_ends_with_rmse_mae_and_r2_on_the_test_set() {
         ])
         .assert()
         .success();
-    let stdout = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+    let stdout = stdout_of(&out);
     let last = stdout.lines().last().unwrap_or_default();
     assert!(
         last.starts_with("test RMSE ") && last.contains(" MAE ") && last.contains(" R² "),
@@ -877,7 +878,7 @@ fn continuing_a_model_keeps_its_optimizer_learning_rate_and_batch_size() {
         .args(["--out", s(&kept)])
         .assert()
         .success();
-    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    let stderr = stderr_of(&out);
     assert!(
         stderr.contains("continuing with the model's own --optimizer adam"),
         "{stderr}"
@@ -912,34 +913,18 @@ fn continuing_a_model_keeps_its_optimizer_learning_rate_and_batch_size() {
 fn the_default_learning_rate_with_momentum_is_scaled_by_one_minus_mu() {
     let dir = temp();
     let data = classification_csv(&dir, "d.csv", 60, 13);
-    let out = nabla()
-        .args([
-            "train",
-            "--data",
-            s(&data),
-            "--epochs",
-            "2",
-            "--optimizer",
-            "momentum",
-        ])
-        .assert()
-        .success();
-    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
-    assert!(stderr.contains("eta 0.05,"), "{stderr}");
-    let out = nabla()
-        .args([
-            "train",
-            "--data",
-            s(&data),
-            "--epochs",
-            "2",
-            "--momentum",
-            "0.5",
-        ])
-        .assert()
-        .success();
-    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
-    assert!(stderr.contains("eta 0.25,"), "{stderr}");
+    for (momentum, eta) in [
+        (["--optimizer", "momentum"], "eta 0.05,"),
+        (["--momentum", "0.5"], "eta 0.25,"),
+    ] {
+        let out = nabla()
+            .args(["train", "--data", s(&data), "--epochs", "2"])
+            .args(momentum)
+            .assert()
+            .success();
+        let stderr = stderr_of(&out);
+        assert!(stderr.contains(eta), "{stderr}");
+    }
 }
 
 /// Paths in a config file are relative to the file's folder, wherever nabla runs from.

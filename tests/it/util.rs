@@ -100,9 +100,14 @@ pub fn s(path: &Path) -> &str {
 
 /// Stdout of a successful run parsed as one JSON object.
 pub fn json_of(assert: &assert_cmd::assert::Assert) -> serde_json::Value {
-    let out = String::from_utf8_lossy(&assert.get_output().stdout).into_owned();
+    let out = stdout_of(assert);
     serde_json::from_str(out.trim())
         .unwrap_or_else(|e| panic!("stdout is not one JSON object ({e}): {out}"))
+}
+
+/// What a finished command printed on stderr, as text.
+pub fn stderr_of(assert: &assert_cmd::assert::Assert) -> String {
+    String::from_utf8_lossy(&assert.get_output().stderr).into_owned()
 }
 
 /// Runs `cmd` and checks the error contract: exit code 2, exactly one line on stderr starting
