@@ -49,6 +49,7 @@ pub mod network;
 pub mod noise;
 pub mod optimizer;
 pub mod plot;
+pub mod predictor;
 pub mod schedule;
 mod sgemm;
 pub mod train;
@@ -64,6 +65,7 @@ pub use metrics::{evaluate, Evaluation};
 pub use model_file::{Model, Task};
 pub use network::{Architecture, Gradients, Network, Pass};
 pub use optimizer::{Adam, Lbfgs, Momentum, Optimizer, OptimizerKind, RmsProp, Rprop, Sgd};
+pub use predictor::Predictor;
 pub use schedule::Schedule;
 pub use train::{train, train_with, EpochReport, TrainConfig, TrainEvent, Training};
 

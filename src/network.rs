@@ -532,7 +532,7 @@ impl<T: Scalar> Network<T> {
     }
 
     #[track_caller]
-    fn layer(&self, l: usize) -> &Layer<T> {
+    pub(crate) fn layer(&self, l: usize) -> &Layer<T> {
         assert!(
             l >= 1 && l <= self.last(),
             "layer {l} does not exist: layers are 1..={}",

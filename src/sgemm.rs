@@ -71,6 +71,66 @@ pub(crate) fn matmul_one_row(
     run(dst, accumulate, lhs, rhs, alpha, true);
 }
 
+/// How many entries of a are nonzero (NaN counts as nonzero; +0 and -0 do not).
+///
+/// # Panics
+/// If [`available`] is false.
+pub(crate) fn count_nonzero(a: &[f32]) -> usize {
+    assert!(available(), "sgemm needs AVX-512");
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: AVX-512 F is present (asserted); a holds a.len() floats.
+    unsafe {
+        x86::count_nonzero(a.as_ptr(), a.len())
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    unreachable!()
+}
+
+/// Entries `j0..j0 + c.len()` of the one-row product `a Wᵀ` (`Σ_p a_p w_jp`, a layer's FF
+/// at batch 1) from `wt` = Wᵀ stored row-major (k × n: row p holds the weights out of
+/// input p), reading only the rows p whose `a_p` is nonzero, on the calling thread.
+///
+/// Each entry is the sum [`matmul_one_row`] forms from W, in the same order, less its
+/// zero terms: with finite weights, the same bits (see `x86::gemv_sparse`), whatever
+/// block of columns is computed.
+///
+/// # Panics
+/// If [`available`] is false, or the lengths disagree (`wt.len() = a.len() · n`,
+/// `j0 + c.len() ≤ n`).
+pub(crate) fn matmul_one_row_sparse(c: &mut [f32], a: &[f32], wt: &[f32], n: usize, j0: usize) {
+    let k = a.len();
+    assert!(available(), "sgemm needs AVX-512");
+    assert_eq!(k.checked_mul(n), Some(wt.len()), "sparse product shapes");
+    assert!(j0 + c.len() <= n, "sparse product columns");
+    if c.is_empty() {
+        return;
+    }
+    #[cfg(target_arch = "x86_64")]
+    BUFFERS.with_borrow_mut(|buffers| {
+        let index = x86::Buffers::index(buffers, 16 * k.div_ceil(16));
+        // SAFETY: AVX-512 F is present (asserted); a holds k floats, wt k × n, and row p
+        // of the block starts at wt[p·n + j0] with c.len() floats left in the row
+        // (asserted); index has room for 16 · ⌈k/16⌉ entries.
+        unsafe {
+            x86::gemv_sparse(
+                c.len(),
+                k,
+                1.0,
+                a.as_ptr(),
+                wt.as_ptr().add(j0),
+                n,
+                c.as_mut_ptr(),
+                index,
+            )
+        }
+    });
+}
+
+/// Batch 1 takes the sparse route ([`matmul_one_row_sparse`]) when at most this fraction
+/// of the row's entries are nonzero. Measured at W4's layer shapes (BENCHMARKS.md,
+/// "Batch 1").
+pub(crate) const SPARSE_MAX_NONZERO: f64 = 0.75;
+
 fn run(
     dst: MatMut<'_, f32>,
     accumulate: bool,
@@ -158,6 +218,18 @@ mod x86 {
         b: Vec<Line>,
         /// Cᵀ, for [`sgemm_transposed`].
         t: Vec<Line>,
+        /// The nonzero entries [`gemv_sparse`] reads.
+        index: Vec<u32>,
+    }
+
+    impl Buffers {
+        /// Room for `count` indices.
+        pub fn index(&mut self, count: usize) -> *mut u32 {
+            if self.index.len() < count {
+                self.index.resize(count, 0);
+            }
+            self.index.as_mut_ptr()
+        }
     }
 
     /// Whether `C ← α A B` is cheaper as `Cᵀ = Bᵀ Aᵀ`, then transposed into C: the forward
@@ -357,7 +429,7 @@ mod x86 {
                     p += 16;
                 }
                 for (r, acc) in acc.iter().enumerate().take(rows) {
-                    finish(j + r, _mm512_reduce_add_ps(*acc));
+                    finish(j + r, reduce_add(*acc));
                 }
                 j += ROWS;
             }
@@ -391,6 +463,184 @@ mod x86 {
                 }
                 j += WIDTH;
             }
+        }
+    }
+
+    /// The sum of a vector's 16 lanes in a fixed order: lanes i and i + 8, then i and
+    /// i + 4, then i and i + 2, then 0 and 1. [`gemv`] reduces its accumulators this way,
+    /// and [`gemv_sparse`] adds its sixteen partial sums in the same order, so the two
+    /// give the same bits (`_mm512_reduce_add_ps` does not promise an order).
+    #[inline]
+    #[target_feature(enable = "avx512f")]
+    unsafe fn reduce_add(v: __m512) -> f32 {
+        let low = _mm512_castps512_ps256(v);
+        let high = _mm256_castpd_ps(_mm512_extractf64x4_pd::<1>(_mm512_castps_pd(v)));
+        let eight = _mm256_add_ps(low, high);
+        let four = _mm_add_ps(
+            _mm256_castps256_ps128(eight),
+            _mm256_extractf128_ps::<1>(eight),
+        );
+        let two = _mm_add_ps(four, _mm_movehl_ps(four, four));
+        _mm_cvtss_f32(_mm_add_ss(two, _mm_shuffle_ps::<1>(two, two)))
+    }
+
+    /// Bit l of the result: `a_(p + l)` is nonzero (NaN counts; not +0, -0, or lanes past k).
+    #[inline]
+    #[target_feature(enable = "avx512f")]
+    unsafe fn nonzero_at(a: *const f32, k: usize, p: usize) -> __mmask16 {
+        let x = _mm512_maskz_loadu_ps(mask(k - p), a.add(p));
+        // Not equal, unordered: true for NaN.
+        _mm512_cmp_ps_mask::<_CMP_NEQ_UQ>(x, _mm512_setzero_ps())
+    }
+
+    /// How many of a's k entries are nonzero.
+    ///
+    /// # Safety
+    /// AVX-512 F; a holds k floats.
+    #[target_feature(enable = "avx512f")]
+    pub unsafe fn count_nonzero(a: *const f32, k: usize) -> usize {
+        (0..k)
+            .step_by(16)
+            .map(|p| nonzero_at(a, k, p).count_ones() as usize)
+            .sum()
+    }
+
+    /// `c ← α a W` for one row a, reading only the rows p of `wt` (k rows of n floats, row
+    /// p starting at `wt + p · ldw`: the weights out of input p, i.e. a block of columns of
+    /// the transpose of a layer's W) whose `a_p` is nonzero (NaN counts as nonzero).
+    ///
+    /// Each `c_j` is summed as [`gemv`] sums it from W's row j: lane l of the sum collects
+    /// `a_p w_jp` for p ≡ l (mod 16) in ascending p by FMA, and the lanes are added in
+    /// [`reduce_add`]'s order. Here the nonzero p are first grouped by p mod 16 (into
+    /// `index`); then, for 16·C columns j at a time, each group's sums run down its p in
+    /// C registers, and the groups are added in that order as they are done. The only
+    /// difference is that the terms with `a_p = 0` are left out: with finite weights each
+    /// such FMA adds ±0, which leaves every partial sum unchanged except possibly the sign
+    /// of a zero, and the last step, `α · sum + 0` as in [`gemv`], turns every zero into
+    /// +0. So c has [`gemv`]'s bits (tested, with sums that underflow to -0).
+    ///
+    /// # Safety
+    /// AVX-512 F; a holds k floats, c n, and wt n floats from each `p · ldw`; `index` has
+    /// room for `16 · ⌈k/16⌉` entries.
+    #[allow(clippy::too_many_arguments)]
+    #[target_feature(enable = "avx512f,popcnt,bmi1")]
+    pub unsafe fn gemv_sparse(
+        n: usize,
+        k: usize,
+        alpha: f32,
+        a: *const f32,
+        wt: *const f32,
+        ldw: usize,
+        c: *mut f32,
+        index: *mut u32,
+    ) {
+        // Group l of the nonzero p (p mod 16 = l, ascending) at index[l · capacity..],
+        // count[l] of them.
+        let capacity = k.div_ceil(16);
+        let mut count = [0usize; 16];
+        let mut p0 = 0;
+        while p0 < k {
+            let mut nonzero = nonzero_at(a, k, p0);
+            while nonzero != 0 {
+                let l = nonzero.trailing_zeros() as usize;
+                nonzero &= nonzero - 1;
+                *index.add(l * capacity + count[l]) = (p0 + l) as u32;
+                count[l] += 1;
+            }
+            p0 += 16;
+        }
+        let groups = Groups {
+            a,
+            wt,
+            ldw,
+            index,
+            capacity,
+            count,
+        };
+        let blocks = n.div_ceil(16);
+        let mut v = 0;
+        // Four registers of columns at a time, then what is left in fewer.
+        while v + 4 <= blocks {
+            sparse_columns::<4>(&groups, n, v, alpha, c);
+            v += 4;
+        }
+        match blocks - v {
+            3 => sparse_columns::<3>(&groups, n, v, alpha, c),
+            2 => sparse_columns::<2>(&groups, n, v, alpha, c),
+            1 => sparse_columns::<1>(&groups, n, v, alpha, c),
+            _ => {}
+        }
+    }
+
+    /// The nonzero entries of a, grouped for [`gemv_sparse`].
+    struct Groups {
+        a: *const f32,
+        wt: *const f32,
+        ldw: usize,
+        index: *const u32,
+        capacity: usize,
+        count: [usize; 16],
+    }
+
+    /// Lane l of [`gemv`]'s sums for the 16·C columns from 16·v: `Σ a_p w_jp` over group l,
+    /// in ascending p, by FMA from 0.
+    #[inline]
+    #[target_feature(enable = "avx512f")]
+    unsafe fn lane_sums<const C: usize>(
+        g: &Groups,
+        masks: &[__mmask16; C],
+        v: usize,
+        l: usize,
+    ) -> [__m512; C] {
+        let group = std::slice::from_raw_parts(g.index.add(l * g.capacity), g.count[l]);
+        let mut sum = [_mm512_setzero_ps(); C];
+        for &p in group {
+            let p = p as usize;
+            let x = _mm512_set1_ps(*g.a.add(p));
+            let row = g.wt.add(p * g.ldw + 16 * v);
+            for q in 0..C {
+                let w = _mm512_maskz_loadu_ps(masks[q], row.add(16 * q));
+                sum[q] = _mm512_fmadd_ps(w, x, sum[q]);
+            }
+        }
+        sum
+    }
+
+    #[inline]
+    #[target_feature(enable = "avx512f")]
+    unsafe fn add<const C: usize>(x: [__m512; C], y: [__m512; C]) -> [__m512; C] {
+        std::array::from_fn(|q| _mm512_add_ps(x[q], y[q]))
+    }
+
+    /// Columns 16·v to 16·(v + C) of [`gemv_sparse`] (the last register masked at n).
+    #[inline]
+    #[target_feature(enable = "avx512f")]
+    unsafe fn sparse_columns<const C: usize>(
+        g: &Groups,
+        n: usize,
+        v: usize,
+        alpha: f32,
+        c: *mut f32,
+    ) {
+        let masks: [__mmask16; C] = std::array::from_fn(|q| mask(n - 16 * (v + q)));
+        // reduce_add's order, lanes l and l + 8, then + 4, + 2, + 1, formed as each
+        // group is done so that few sums are live at once.
+        let four = |i: usize| {
+            let eight_i = add(lane_sums(g, &masks, v, i), lane_sums(g, &masks, v, i + 8));
+            let eight_i4 = add(
+                lane_sums(g, &masks, v, i + 4),
+                lane_sums(g, &masks, v, i + 12),
+            );
+            add(eight_i, eight_i4)
+        };
+        let two_0 = add(four(0), four(2));
+        let two_1 = add(four(1), four(3));
+        let sum = add(two_0, two_1);
+        // gemv's finish: α · sum + 0.
+        let alpha = _mm512_set1_ps(alpha);
+        for q in 0..C {
+            let c_j = _mm512_add_ps(_mm512_mul_ps(alpha, sum[q]), _mm512_setzero_ps());
+            _mm512_mask_storeu_ps(c.add(16 * (v + q)), masks[q], c_j);
         }
     }
 
@@ -673,6 +923,106 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// The sparse batch-1 product against the dense loops it stands in for: every entry
+    /// has the dense bits, for the whole row and for blocks of its columns. The inputs mix exact zeros (both signs), NaN-free values and entries
+    /// small enough that their products underflow.
+    fn sparse_agrees_with_dense(k: usize, n: usize, zero_every: usize, seed: u64) {
+        let w = filled(n, k, seed);
+        let wt: Vec<f32> = (0..k * n).map(|i| w[(i % n) * k + i / n]).collect();
+        let a: Vec<f32> = filled(1, k, seed + 1)
+            .iter()
+            .enumerate()
+            .map(|(p, &v)| match p % zero_every.max(1) {
+                _ if zero_every == 0 => v,
+                0 => v * 1e-25,
+                1 => -v,
+                r if r % 2 == 0 => 0.0,
+                _ => -0.0,
+            })
+            .collect();
+        let mut dense = vec![f32::NAN; n];
+        matmul_one_row(
+            MatMut::from_row_major_slice_mut(&mut dense, 1, n),
+            false,
+            view(&a, 1, k, false),
+            view(&w, k, n, true),
+            1.0,
+        );
+        assert_eq!(count_nonzero(&a), a.iter().filter(|v| **v != 0.0).count());
+        // The whole product, and blocks of its columns as threads would cut it.
+        let mut sparse = vec![f32::NAN; n];
+        matmul_one_row_sparse(&mut sparse, &a, &wt, n, 0);
+        let mut blocks = vec![f32::NAN; n];
+        let cut = (n / 2).next_multiple_of(16).min(n);
+        let (head, tail) = blocks.split_at_mut(cut);
+        matmul_one_row_sparse(head, &a, &wt, n, 0);
+        matmul_one_row_sparse(tail, &a, &wt, n, cut);
+        for j in 0..n {
+            for (route, c) in [("whole", &sparse), ("blocks", &blocks)] {
+                assert_eq!(
+                    c[j].to_bits(),
+                    dense[j].to_bits(),
+                    "{k} x {n}, {route}: c_{j} = {} against {}",
+                    c[j],
+                    dense[j]
+                );
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        #[test]
+        fn the_sparse_one_row_product_has_the_dense_bits(
+            k in 1usize..300,
+            n in 1usize..80,
+            zero_every in 0usize..12,
+            seed in 0u64..1000,
+        ) {
+            if available() {
+                sparse_agrees_with_dense(k, n, zero_every, seed);
+            }
+        }
+    }
+
+    #[test]
+    fn the_sparse_one_row_product_at_the_layer_shapes() {
+        if available() {
+            for (k, n) in [(784, 256), (256, 128), (128, 10), (784, 30)] {
+                for zero_every in [0, 2, 5, 9] {
+                    sparse_agrees_with_dense(k, n, zero_every, 3);
+                }
+            }
+        }
+    }
+
+    /// A sum whose one nonzero term underflows to -0 stays -0 on the sparse route, while
+    /// the dense loops add the +0 of the zero inputs to it; the finish (`α · sum + 0`)
+    /// makes both +0.
+    #[test]
+    fn a_sum_that_underflows_to_minus_zero_gives_the_dense_bits() {
+        if !available() {
+            return;
+        }
+        let (k, n) = (32, 1);
+        let mut a = vec![0.0f32; k];
+        a[0] = 1e-30;
+        let mut w = vec![1.0f32; k];
+        w[0] = -1e-30;
+        let mut dense = [f32::NAN];
+        matmul_one_row(
+            MatMut::from_row_major_slice_mut(&mut dense, 1, n),
+            false,
+            view(&a, 1, k, false),
+            view(&w, k, n, true),
+            1.0,
+        );
+        let mut sparse = [f32::NAN];
+        matmul_one_row_sparse(&mut sparse, &a, &w, n, 0);
+        assert_eq!(dense[0], 0.0);
+        assert_eq!(sparse[0].to_bits(), dense[0].to_bits());
     }
 
     // Shapes that cross every block edge: m past MR and MC (8, 96), n past 16 and NR (32),
