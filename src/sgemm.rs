@@ -107,10 +107,10 @@ pub(crate) fn matmul_one_row_sparse(c: &mut [f32], a: &[f32], wt: &[f32], n: usi
     }
     #[cfg(target_arch = "x86_64")]
     BUFFERS.with_borrow_mut(|buffers| {
-        let index = x86::Buffers::index(buffers, 16 * k.div_ceil(16));
+        let bits = x86::Buffers::bits(buffers, 16 * k.div_ceil(1024));
         // SAFETY: AVX-512 F is present (asserted); a holds k floats, wt k × n, and row p
         // of the block starts at wt[p·n + j0] with c.len() floats left in the row
-        // (asserted); index has room for 16 · ⌈k/16⌉ entries.
+        // (asserted); bits has room for 16 · ⌈k/1024⌉ words.
         unsafe {
             x86::gemv_sparse(
                 c.len(),
@@ -120,7 +120,7 @@ pub(crate) fn matmul_one_row_sparse(c: &mut [f32], a: &[f32], wt: &[f32], n: usi
                 wt.as_ptr().add(j0),
                 n,
                 c.as_mut_ptr(),
-                index,
+                bits,
             )
         }
     });
@@ -218,17 +218,17 @@ mod x86 {
         b: Vec<Line>,
         /// Cᵀ, for [`sgemm_transposed`].
         t: Vec<Line>,
-        /// The nonzero entries [`gemv_sparse`] reads.
-        index: Vec<u32>,
+        /// The nonzero entries [`gemv_sparse`] reads, as bit sets.
+        bits: Vec<u64>,
     }
 
     impl Buffers {
-        /// Room for `count` indices.
-        pub fn index(&mut self, count: usize) -> *mut u32 {
-            if self.index.len() < count {
-                self.index.resize(count, 0);
+        /// Room for `count` words of bit sets.
+        pub fn bits(&mut self, count: usize) -> *mut u64 {
+            if self.bits.len() < count {
+                self.bits.resize(count, 0);
             }
-            self.index.as_mut_ptr()
+            self.bits.as_mut_ptr()
         }
     }
 
@@ -512,7 +512,7 @@ mod x86 {
     /// Each `c_j` is summed as [`gemv`] sums it from W's row j: lane l of the sum collects
     /// `a_p w_jp` for p ≡ l (mod 16) in ascending p by FMA, and the lanes are added in
     /// [`reduce_add`]'s order. Here the nonzero p are first grouped by p mod 16 (into
-    /// `index`); then, for 16·C columns j at a time, each group's sums run down its p in
+    /// `bits`); then, for 16·C columns j at a time, each group's sums run down its p in
     /// C registers, and the groups are added in that order as they are done. The only
     /// difference is that the terms with `a_p = 0` are left out: with finite weights each
     /// such FMA adds ±0, which leaves every partial sum unchanged except possibly the sign
@@ -520,8 +520,8 @@ mod x86 {
     /// +0. So c has [`gemv`]'s bits (tested, with sums that underflow to -0).
     ///
     /// # Safety
-    /// AVX-512 F; a holds k floats, c n, and wt n floats from each `p · ldw`; `index` has
-    /// room for `16 · ⌈k/16⌉` entries.
+    /// AVX-512 F; a holds k floats, c n, and wt n floats from each `p · ldw`; `bits` has
+    /// room for `16 · ⌈k/1024⌉` words.
     #[allow(clippy::too_many_arguments)]
     #[target_feature(enable = "avx512f,popcnt,bmi1")]
     pub unsafe fn gemv_sparse(
@@ -532,30 +532,29 @@ mod x86 {
         wt: *const f32,
         ldw: usize,
         c: *mut f32,
-        index: *mut u32,
+        bits: *mut u64,
     ) {
-        // Group l of the nonzero p (p mod 16 = l, ascending) at index[l · capacity..],
-        // count[l] of them.
-        let capacity = k.div_ceil(16);
-        let mut count = [0usize; 16];
-        let mut p0 = 0;
-        while p0 < k {
-            let mut nonzero = nonzero_at(a, k, p0);
-            while nonzero != 0 {
-                let l = nonzero.trailing_zeros() as usize;
-                nonzero &= nonzero - 1;
-                *index.add(l * capacity + count[l]) = (p0 + l) as u32;
-                count[l] += 1;
+        // Group l of the nonzero p (p mod 16 = l) as bit sets over the blocks of 16:
+        // bit b of bits[16 w + l] is a_(16 (64 w + b) + l) ≠ 0. Built without a branch
+        // per entry: block b's mask ORs 1 << b into the lanes l whose a_(16 b + l) ≠ 0.
+        let words = k.div_ceil(1024);
+        for w in 0..words {
+            let (mut low, mut high) = (_mm512_setzero_si512(), _mm512_setzero_si512());
+            for b in 0..64.min(k.div_ceil(16) - 64 * w) {
+                let nonzero = nonzero_at(a, k, 16 * (64 * w + b));
+                let bit = _mm512_set1_epi64(1 << b);
+                low = _mm512_mask_or_epi64(low, nonzero as u8, low, bit);
+                high = _mm512_mask_or_epi64(high, (nonzero >> 8) as u8, high, bit);
             }
-            p0 += 16;
+            _mm512_storeu_si512(bits.add(16 * w) as *mut _, low);
+            _mm512_storeu_si512(bits.add(16 * w + 8) as *mut _, high);
         }
         let groups = Groups {
             a,
             wt,
             ldw,
-            index,
-            capacity,
-            count,
+            bits,
+            words,
         };
         let blocks = n.div_ceil(16);
         let mut v = 0;
@@ -577,9 +576,8 @@ mod x86 {
         a: *const f32,
         wt: *const f32,
         ldw: usize,
-        index: *const u32,
-        capacity: usize,
-        count: [usize; 16],
+        bits: *const u64,
+        words: usize,
     }
 
     /// Lane l of [`gemv`]'s sums for the 16·C columns from 16·v: `Σ a_p w_jp` over group l,
@@ -592,15 +590,18 @@ mod x86 {
         v: usize,
         l: usize,
     ) -> [__m512; C] {
-        let group = std::slice::from_raw_parts(g.index.add(l * g.capacity), g.count[l]);
         let mut sum = [_mm512_setzero_ps(); C];
-        for &p in group {
-            let p = p as usize;
-            let x = _mm512_set1_ps(*g.a.add(p));
-            let row = g.wt.add(p * g.ldw + 16 * v);
-            for q in 0..C {
-                let w = _mm512_maskz_loadu_ps(masks[q], row.add(16 * q));
-                sum[q] = _mm512_fmadd_ps(w, x, sum[q]);
+        for word in 0..g.words {
+            let mut bits = *g.bits.add(16 * word + l);
+            while bits != 0 {
+                let p = 16 * (64 * word + bits.trailing_zeros() as usize) + l;
+                bits &= bits - 1;
+                let x = _mm512_set1_ps(*g.a.add(p));
+                let row = g.wt.add(p * g.ldw + 16 * v);
+                for q in 0..C {
+                    let w = _mm512_maskz_loadu_ps(masks[q], row.add(16 * q));
+                    sum[q] = _mm512_fmadd_ps(w, x, sum[q]);
+                }
             }
         }
         sum
