@@ -128,38 +128,16 @@ impl Scalar for f32 {
         }
     }
     fn one_row_sparse(c: &mut [f32], a: &[f32], wt: &[f32]) -> bool {
-        use crate::sgemm::{count_nonzero, matmul_one_row_sparse, SPARSE_MAX_NONZERO};
-        if !crate::sgemm::available() {
-            return false;
-        }
-        let (k, n) = (a.len(), c.len());
-        let nonzero = count_nonzero(a);
-        if nonzero as f64 > SPARSE_MAX_NONZERO * k as f64 {
-            return false;
-        }
-        // With threads, each takes a block of the columns j (its share of every row of
-        // Wᵀ, which stays in its own core's cache); the entries are summed alone, so the
-        // blocks change no bit.
-        let threads = threads();
-        let split = (threads > 1 && nonzero * n >= PARALLEL_MIN_SPARSE)
-            .then(|| blocks_of(n, threads))
-            .flatten();
-        let Some(((blocks, step), workers)) = split.and_then(|b| Some((b, worker_pool(threads)?)))
-        else {
-            matmul_one_row_sparse(c, a, wt, n, 0);
-            return true;
+        // On one thread whatever `threads` says: at W4's shapes the sparse product takes
+        // 1-2 µs, and cutting it over two cores was slower (BENCHMARKS.md, "Batch 1"). The
+        // dense loops do use the threads, so they win at a lower density there.
+        let fraction = if threads() > 1 {
+            crate::sgemm::SPARSE_MAX_NONZERO_THREADS
+        } else {
+            crate::sgemm::SPARSE_MAX_NONZERO
         };
-        let mut jobs = Vec::with_capacity(blocks - 1);
-        let mut rest = c;
-        for block in 0..blocks - 1 {
-            let (head, tail) = rest.split_at_mut(step);
-            jobs.push(move || matmul_one_row_sparse(head, a, wt, n, block * step));
-            rest = tail;
-        }
-        workers.run(jobs, || {
-            matmul_one_row_sparse(rest, a, wt, n, (blocks - 1) * step)
-        });
-        true
+        let max_nonzero = (fraction * a.len() as f64) as usize;
+        crate::sgemm::available() && crate::sgemm::matmul_one_row_sparse(c, a, wt, max_nonzero)
     }
     fn matmul(
         kernel: GemmKernel,
@@ -734,11 +712,6 @@ pub const PARALLEL_MIN_MNK: usize = 1 << 21;
 /// (128·256) is split as well as its first: 1.4 against 2.3 µs for that product at 2
 /// threads, 7-9 against 10 µs for the whole batch-1 pass (same phase of the host).
 pub const PARALLEL_MIN_NK_ONE_ROW: usize = 1 << 15;
-
-/// Batch-1 products on the sparse route (`crate::Predictor`) are split over the threads
-/// when (nonzero inputs) × (outputs) is at least this. Measured at W4's shapes
-/// (BENCHMARKS.md, "Batch 1").
-pub const PARALLEL_MIN_SPARSE: usize = 1 << 13;
 
 /// Lets [`gemm`] split products of at least [`PARALLEL_MIN_MNK`] multiply-adds over `n`
 /// threads (0 or 1: one thread, the default; at most [`MAX_THREADS`]). Process-wide, like a BLAS thread count.

@@ -16,6 +16,11 @@ use crate::error::{Error, Result};
 use crate::matrix::{first_non_finite, gemm, Accumulate, GemmKernel, MatRef, Matrix, Scalar};
 use crate::network::Network;
 
+/// Layers with fewer weights than this keep the dense batch-1 loops: their weights stay
+/// in L1 from one call to the next, and grouping the nonzero inputs would cost more than
+/// it saves. Measured on W4's 128 × 10 output layer (BENCHMARKS.md, "Batch 1").
+pub const SPARSE_MIN_WEIGHTS: usize = 1 << 14;
+
 /// A [`Network`] made ready to answer one example at a time, as a server would.
 ///
 /// Building it copies each layer's `W^[l]` transposed (the same memory again as the
@@ -55,16 +60,9 @@ impl<'n, T: Scalar> Predictor<'n, T> {
                 let w = &network.layer(l).w;
                 let (n, k) = w.shape();
                 let sparse = T::kernel_for(1, n, k) == GemmKernel::Avx512OneRow
+                    && n * k >= SPARSE_MIN_WEIGHTS
                     && w.find_non_finite().is_none();
-                sparse.then(|| {
-                    let mut wt = Matrix::zeros(k, n);
-                    for j in 0..n {
-                        for (p, &w_jp) in w.row(j).iter().enumerate() {
-                            wt.as_mut_slice()[p * n + j] = w_jp;
-                        }
-                    }
-                    wt
-                })
+                sparse.then(|| transpose(w))
             })
             .collect();
         Predictor {
@@ -122,6 +120,25 @@ impl<'n, T: Scalar> Predictor<'n, T> {
         }
         Ok(self.a[self.network.last()].as_slice())
     }
+}
+
+/// `Wᵀ` stored row-major, copied in 16 × 16 tiles (each tile's rows and columns stay in
+/// cache; a plain loop writes one cache line per entry).
+fn transpose<T: Scalar>(w: &Matrix<T>) -> Matrix<T> {
+    const TILE: usize = 16;
+    let (n, k) = w.shape();
+    let mut wt = Matrix::zeros(k, n);
+    let (from, to) = (w.as_slice(), wt.as_mut_slice());
+    for j0 in (0..n).step_by(TILE) {
+        for p0 in (0..k).step_by(TILE) {
+            for j in j0..(j0 + TILE).min(n) {
+                for p in p0..(p0 + TILE).min(k) {
+                    to[p * n + j] = from[j * k + p];
+                }
+            }
+        }
+    }
+    wt
 }
 
 #[cfg(test)]

@@ -71,65 +71,55 @@ pub(crate) fn matmul_one_row(
     run(dst, accumulate, lhs, rhs, alpha, true);
 }
 
-/// How many entries of a are nonzero (NaN counts as nonzero; +0 and -0 do not).
+/// The one-row product `c ← a Wᵀ` (`c_j = Σ_p a_p w_jp`, a layer's FF at batch 1) from
+/// `wt` = Wᵀ stored row-major (k × n: row p holds the weights out of input p), reading only
+/// the rows p whose `a_p` is nonzero (NaN counts as nonzero; +0 and -0 do not), on the
+/// calling thread. Returns false, with c untouched, when more than `max_nonzero` of a's
+/// entries are nonzero.
+///
+/// Each `c_j` is the sum [`matmul_one_row`] forms from W, in the same order, less its
+/// zero terms: with finite weights, the same bits (see `x86::gemv_sparse`).
 ///
 /// # Panics
-/// If [`available`] is false.
-pub(crate) fn count_nonzero(a: &[f32]) -> usize {
+/// If [`available`] is false, or the lengths disagree (`wt.len() = a.len() · c.len()`).
+pub(crate) fn matmul_one_row_sparse(
+    c: &mut [f32],
+    a: &[f32],
+    wt: &[f32],
+    max_nonzero: usize,
+) -> bool {
+    let (k, n) = (a.len(), c.len());
     assert!(available(), "sgemm needs AVX-512");
-    #[cfg(target_arch = "x86_64")]
-    // SAFETY: AVX-512 F is present (asserted); a holds a.len() floats.
-    unsafe {
-        x86::count_nonzero(a.as_ptr(), a.len())
+    assert_eq!(k.checked_mul(n), Some(wt.len()), "sparse product shapes");
+    if n == 0 {
+        return true;
     }
+    #[cfg(target_arch = "x86_64")]
+    return BUFFERS.with_borrow_mut(|buffers| {
+        let bits = x86::Buffers::bits(buffers, 16 * k.div_ceil(1024));
+        // SAFETY: AVX-512 F is present (asserted); a holds k floats, wt k × n and c n
+        // (asserted); bits has room for 16 · ⌈k/1024⌉ words.
+        unsafe {
+            if x86::find_nonzero(a.as_ptr(), k, bits) > max_nonzero {
+                return false;
+            }
+            x86::gemv_sparse(n, k, 1.0, a.as_ptr(), wt.as_ptr(), c.as_mut_ptr(), bits);
+        }
+        true
+    });
     #[cfg(not(target_arch = "x86_64"))]
     unreachable!()
 }
 
-/// Entries `j0..j0 + c.len()` of the one-row product `a Wᵀ` (`Σ_p a_p w_jp`, a layer's FF
-/// at batch 1) from `wt` = Wᵀ stored row-major (k × n: row p holds the weights out of
-/// input p), reading only the rows p whose `a_p` is nonzero, on the calling thread.
-///
-/// Each entry is the sum [`matmul_one_row`] forms from W, in the same order, less its
-/// zero terms: with finite weights, the same bits (see `x86::gemv_sparse`), whatever
-/// block of columns is computed.
-///
-/// # Panics
-/// If [`available`] is false, or the lengths disagree (`wt.len() = a.len() · n`,
-/// `j0 + c.len() ≤ n`).
-pub(crate) fn matmul_one_row_sparse(c: &mut [f32], a: &[f32], wt: &[f32], n: usize, j0: usize) {
-    let k = a.len();
-    assert!(available(), "sgemm needs AVX-512");
-    assert_eq!(k.checked_mul(n), Some(wt.len()), "sparse product shapes");
-    assert!(j0 + c.len() <= n, "sparse product columns");
-    if c.is_empty() {
-        return;
-    }
-    #[cfg(target_arch = "x86_64")]
-    BUFFERS.with_borrow_mut(|buffers| {
-        let bits = x86::Buffers::bits(buffers, 16 * k.div_ceil(1024));
-        // SAFETY: AVX-512 F is present (asserted); a holds k floats, wt k × n, and row p
-        // of the block starts at wt[p·n + j0] with c.len() floats left in the row
-        // (asserted); bits has room for 16 · ⌈k/1024⌉ words.
-        unsafe {
-            x86::gemv_sparse(
-                c.len(),
-                k,
-                1.0,
-                a.as_ptr(),
-                wt.as_ptr().add(j0),
-                n,
-                c.as_mut_ptr(),
-                bits,
-            )
-        }
-    });
-}
-
 /// Batch 1 takes the sparse route ([`matmul_one_row_sparse`]) when at most this fraction
-/// of the row's entries are nonzero. Measured at W4's layer shapes (BENCHMARKS.md,
-/// "Batch 1").
+/// of the row's entries are nonzero, at one thread. Measured on W4's first layer (784 × 256,
+/// `cargo run --release --example batch1_sparse`, BENCHMARKS.md "Batch 1"): 6.45 µs at 75%
+/// nonzero against 7.0 µs for the dense loops; the two meet near 80%.
 pub(crate) const SPARSE_MAX_NONZERO: f64 = 0.75;
+
+/// [`SPARSE_MAX_NONZERO`] at two threads or more, where the dense loops are split over the
+/// cores and the sparse product is not: 4.2 µs at 51% nonzero against 5.0-6.5 µs dense.
+pub(crate) const SPARSE_MAX_NONZERO_THREADS: f64 = 0.6;
 
 fn run(
     dst: MatMut<'_, f32>,
@@ -493,55 +483,21 @@ mod x86 {
         _mm512_cmp_ps_mask::<_CMP_NEQ_UQ>(x, _mm512_setzero_ps())
     }
 
-    /// How many of a's k entries are nonzero.
+    /// Groups the nonzero entries of a (k floats) by p mod 16, as bit sets over the blocks
+    /// of 16: bit b of `bits[16 w + l]` is `a_(16 (64 w + b) + l) ≠ 0`. Built without a
+    /// branch per entry: block b's mask ORs `1 << b` into the lanes l whose entry is
+    /// nonzero. Returns how many entries are nonzero.
     ///
     /// # Safety
-    /// AVX-512 F; a holds k floats.
-    #[target_feature(enable = "avx512f")]
-    pub unsafe fn count_nonzero(a: *const f32, k: usize) -> usize {
-        (0..k)
-            .step_by(16)
-            .map(|p| nonzero_at(a, k, p).count_ones() as usize)
-            .sum()
-    }
-
-    /// `c ← α a W` for one row a, reading only the rows p of `wt` (k rows of n floats, row
-    /// p starting at `wt + p · ldw`: the weights out of input p, i.e. a block of columns of
-    /// the transpose of a layer's W) whose `a_p` is nonzero (NaN counts as nonzero).
-    ///
-    /// Each `c_j` is summed as [`gemv`] sums it from W's row j: lane l of the sum collects
-    /// `a_p w_jp` for p ≡ l (mod 16) in ascending p by FMA, and the lanes are added in
-    /// [`reduce_add`]'s order. Here the nonzero p are first grouped by p mod 16 (into
-    /// `bits`); then, for 16·C columns j at a time, each group's sums run down its p in
-    /// C registers, and the groups are added in that order as they are done. The only
-    /// difference is that the terms with `a_p = 0` are left out: with finite weights each
-    /// such FMA adds ±0, which leaves every partial sum unchanged except possibly the sign
-    /// of a zero, and the last step, `α · sum + 0` as in [`gemv`], turns every zero into
-    /// +0. So c has [`gemv`]'s bits (tested, with sums that underflow to -0).
-    ///
-    /// # Safety
-    /// AVX-512 F; a holds k floats, c n, and wt n floats from each `p · ldw`; `bits` has
-    /// room for `16 · ⌈k/1024⌉` words.
-    #[allow(clippy::too_many_arguments)]
-    #[target_feature(enable = "avx512f,popcnt,bmi1")]
-    pub unsafe fn gemv_sparse(
-        n: usize,
-        k: usize,
-        alpha: f32,
-        a: *const f32,
-        wt: *const f32,
-        ldw: usize,
-        c: *mut f32,
-        bits: *mut u64,
-    ) {
-        // Group l of the nonzero p (p mod 16 = l) as bit sets over the blocks of 16:
-        // bit b of bits[16 w + l] is a_(16 (64 w + b) + l) ≠ 0. Built without a branch
-        // per entry: block b's mask ORs 1 << b into the lanes l whose a_(16 b + l) ≠ 0.
-        let words = k.div_ceil(1024);
-        for w in 0..words {
+    /// AVX-512 F; a holds k floats, bits has room for `16 · ⌈k/1024⌉` words.
+    #[target_feature(enable = "avx512f,popcnt")]
+    pub unsafe fn find_nonzero(a: *const f32, k: usize, bits: *mut u64) -> usize {
+        let mut count = 0;
+        for w in 0..k.div_ceil(1024) {
             let (mut low, mut high) = (_mm512_setzero_si512(), _mm512_setzero_si512());
             for b in 0..64.min(k.div_ceil(16) - 64 * w) {
                 let nonzero = nonzero_at(a, k, 16 * (64 * w + b));
+                count += nonzero.count_ones() as usize;
                 let bit = _mm512_set1_epi64(1 << b);
                 low = _mm512_mask_or_epi64(low, nonzero as u8, low, bit);
                 high = _mm512_mask_or_epi64(high, (nonzero >> 8) as u8, high, bit);
@@ -549,17 +505,51 @@ mod x86 {
             _mm512_storeu_si512(bits.add(16 * w) as *mut _, low);
             _mm512_storeu_si512(bits.add(16 * w + 8) as *mut _, high);
         }
+        count
+    }
+
+    /// `c ← α a W` for one row a, reading only the rows p of `wt` (k × n, row-major: row p
+    /// is the weights out of input p, i.e. the transpose of a layer's W) whose `a_p` is
+    /// nonzero, as [`find_nonzero`] grouped them into `bits`.
+    ///
+    /// Each `c_j` is summed as [`gemv`] sums it from W's row j: lane l of the sum collects
+    /// `a_p w_jp` for p ≡ l (mod 16) in ascending p by FMA, and the lanes are added in
+    /// [`reduce_add`]'s order. Here, for 16·C columns j at a time, each group's sums run
+    /// down its p in C registers, and the groups are added in that order as they are
+    /// done. The only difference is that the terms with `a_p = 0` are left out: with
+    /// finite weights each such FMA adds ±0, which leaves every partial sum unchanged
+    /// except possibly the sign of a zero, and the last step, `α · sum + 0` as in
+    /// [`gemv`], turns every zero into +0. So c has [`gemv`]'s bits (tested, with sums
+    /// that underflow to -0).
+    ///
+    /// # Safety
+    /// AVX-512 F; a holds k floats, wt k × n, c n; `bits` came from [`find_nonzero`] of a.
+    #[target_feature(enable = "avx512f,bmi1")]
+    pub unsafe fn gemv_sparse(
+        n: usize,
+        k: usize,
+        alpha: f32,
+        a: *const f32,
+        wt: *const f32,
+        c: *mut f32,
+        bits: *const u64,
+    ) {
+        let words = k.div_ceil(1024);
         let groups = Groups {
             a,
             wt,
-            ldw,
+            n,
             bits,
             words,
         };
         let blocks = n.div_ceil(16);
         let mut v = 0;
-        // Four registers of columns at a time, then what is left in fewer.
-        while v + 4 <= blocks {
+        // Eight registers of columns at a time, then what is left in fewer.
+        while v + 8 <= blocks {
+            sparse_columns::<8>(&groups, n, v, alpha, c);
+            v += 8;
+        }
+        if v + 4 <= blocks {
             sparse_columns::<4>(&groups, n, v, alpha, c);
             v += 4;
         }
@@ -575,7 +565,7 @@ mod x86 {
     struct Groups {
         a: *const f32,
         wt: *const f32,
-        ldw: usize,
+        n: usize,
         bits: *const u64,
         words: usize,
     }
@@ -597,7 +587,7 @@ mod x86 {
                 let p = 16 * (64 * word + bits.trailing_zeros() as usize) + l;
                 bits &= bits - 1;
                 let x = _mm512_set1_ps(*g.a.add(p));
-                let row = g.wt.add(p * g.ldw + 16 * v);
+                let row = g.wt.add(p * g.n + 16 * v);
                 for q in 0..C {
                     let w = _mm512_maskz_loadu_ps(masks[q], row.add(16 * q));
                     sum[q] = _mm512_fmadd_ps(w, x, sum[q]);
@@ -927,7 +917,7 @@ mod tests {
     }
 
     /// The sparse batch-1 product against the dense loops it stands in for: every entry
-    /// has the dense bits, for the whole row and for blocks of its columns. The inputs mix exact zeros (both signs), NaN-free values and entries
+    /// has the dense bits; a row with more nonzero entries than allowed is refused. The inputs mix exact zeros (both signs), NaN-free values and entries
     /// small enough that their products underflow.
     fn sparse_agrees_with_dense(k: usize, n: usize, zero_every: usize, seed: u64) {
         let w = filled(n, k, seed);
@@ -951,25 +941,25 @@ mod tests {
             view(&w, k, n, true),
             1.0,
         );
-        assert_eq!(count_nonzero(&a), a.iter().filter(|v| **v != 0.0).count());
-        // The whole product, and blocks of its columns as threads would cut it.
+        let nonzero = a.iter().filter(|v| **v != 0.0).count();
         let mut sparse = vec![f32::NAN; n];
-        matmul_one_row_sparse(&mut sparse, &a, &wt, n, 0);
-        let mut blocks = vec![f32::NAN; n];
-        let cut = (n / 2).next_multiple_of(16).min(n);
-        let (head, tail) = blocks.split_at_mut(cut);
-        matmul_one_row_sparse(head, &a, &wt, n, 0);
-        matmul_one_row_sparse(tail, &a, &wt, n, cut);
+        // Refused with one entry fewer allowed than there are, done with exactly enough.
+        if nonzero > 0 {
+            assert!(!matmul_one_row_sparse(&mut sparse, &a, &wt, nonzero - 1));
+            assert!(
+                sparse.iter().all(|v| v.is_nan()),
+                "refused, yet c was written"
+            );
+        }
+        assert!(matmul_one_row_sparse(&mut sparse, &a, &wt, nonzero));
         for j in 0..n {
-            for (route, c) in [("whole", &sparse), ("blocks", &blocks)] {
-                assert_eq!(
-                    c[j].to_bits(),
-                    dense[j].to_bits(),
-                    "{k} x {n}, {route}: c_{j} = {} against {}",
-                    c[j],
-                    dense[j]
-                );
-            }
+            assert_eq!(
+                sparse[j].to_bits(),
+                dense[j].to_bits(),
+                "{k} x {n}: c_{j} = {} against {}",
+                sparse[j],
+                dense[j]
+            );
         }
     }
 
@@ -1021,7 +1011,7 @@ mod tests {
             1.0,
         );
         let mut sparse = [f32::NAN];
-        matmul_one_row_sparse(&mut sparse, &a, &w, n, 0);
+        assert!(matmul_one_row_sparse(&mut sparse, &a, &w, k));
         assert_eq!(dense[0], 0.0);
         assert_eq!(sparse[0].to_bits(), dense[0].to_bits());
     }
