@@ -25,10 +25,17 @@ pub const SPARSE_MIN_WEIGHTS: usize = 1 << 14;
 ///
 /// Building it copies each layer's `W^[l]` transposed (the same memory again as the
 /// weights) where that layer's batch-1 product can skip zero inputs: f32 on a CPU with
-/// AVX-512, the weights finite. Elsewhere it runs the network's own batch-1 pass. Either
-/// way the outputs are bit for bit those of [`Network::infer`] with one row, at any
-/// thread count; the predictor only borrows the network, so the weights cannot change
-/// under it.
+/// AVX-512, at least [`SPARSE_MIN_WEIGHTS`] weights, all finite. Such a layer skips its
+/// zero inputs when at most 75% of them are nonzero (60% at two threads or more, where
+/// the dense loops are split over the cores); otherwise, and in every other layer, it
+/// runs the network's own batch-1 product. Either way the outputs are bit for bit those
+/// of [`Network::infer`] with one row, at any thread count; the predictor only borrows
+/// the network, so the weights cannot change under it.
+///
+/// A [`crate::Model`] trained on CSV data holds a [`crate::data::Scaling`]: its network
+/// expects inputs scaled by it (`x'_k = (x_k − offset_k) · factor_k`), here as in
+/// [`Network::infer`]. Standardised inputs have few exact zeros, so such a network
+/// mostly takes the dense route.
 ///
 /// ```
 /// use nabla::{Activation, Architecture, Cost, Init, Network, Predictor};
