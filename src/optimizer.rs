@@ -565,7 +565,10 @@ impl fmt::Display for OptimizerKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
             Self::Sgd => "sgd",
-            Self::Momentum { .. } => "momentum",
+            Self::Momentum {
+                nesterov: false, ..
+            } => "momentum",
+            Self::Momentum { nesterov: true, .. } => "nesterov",
             Self::RmsProp { .. } => "rmsprop",
             Self::Adam { .. } => "adam",
             Self::AdamW { .. } => "adamw",

@@ -907,6 +907,63 @@ fn continuing_a_model_keeps_its_optimizer_learning_rate_and_batch_size() {
     assert_eq!(c["learning_rate"], serde_json::json!(0.2));
 }
 
+/// `--optimizer nesterov` trains with Nesterov's form (it was plain momentum when
+/// `--nesterov` was not given too), and `--from` names it and its settings.
+#[test]
+fn nesterov_is_kept_and_named_with_its_settings() {
+    let dir = temp();
+    let data = classification_csv(&dir, "d.csv", 60, 14);
+    let config_of = |path: &std::path::Path| -> serde_json::Value {
+        let record = read_st(path).metadata["training"].clone();
+        serde_json::from_str::<serde_json::Value>(&record).unwrap()["config"].clone()
+    };
+    let first = dir.path().join("first.safetensors");
+    nabla()
+        .args(["train", "--data", s(&data), "--epochs", "1"])
+        .args(["--optimizer", "nesterov", "--out", s(&first)])
+        .assert()
+        .success();
+    let stored = config_of(&first);
+    assert_eq!(
+        stored["optimizer"]["nesterov"],
+        serde_json::json!(true),
+        "{stored}"
+    );
+    let second = dir.path().join("second.safetensors");
+    nabla()
+        .args(["train", "--data", s(&data), "--epochs", "1"])
+        .args([
+            "--optimizer",
+            "momentum",
+            "--momentum",
+            "0.5",
+            "--out",
+            s(&second),
+        ])
+        .assert()
+        .success();
+    for (model, note) in [
+        (&first, "own --optimizer nesterov,"),
+        (&second, "own --optimizer momentum --momentum 0.5,"),
+    ] {
+        let out = nabla()
+            .args([
+                "train",
+                "--data",
+                s(&data),
+                "--epochs",
+                "1",
+                "--from",
+                s(model),
+            ])
+            .args(["--out", s(&dir.path().join("next.safetensors"))])
+            .assert()
+            .success();
+        let stderr = stderr_of(&out);
+        assert!(stderr.contains(note), "{stderr}");
+    }
+}
+
 /// With momentum μ the default η is the plain default times (1 − μ): the same effective
 /// step, so a default momentum run on CSV data learns instead of diverging.
 #[test]

@@ -513,7 +513,7 @@ fn keep_stored_settings<T: Scalar>(args: &TrainArgs, model: &Model<T>, config: &
     let mut kept = Vec::new();
     if args.optimizer.is_none() && args.momentum.is_none() {
         config.optimizer = stored.optimizer;
-        kept.push(format!("--optimizer {}", stored.optimizer));
+        kept.push(optimizer_flags(stored.optimizer));
     }
     if args.lr.is_none() {
         config.learning_rate = stored.learning_rate;
@@ -531,6 +531,68 @@ fn keep_stored_settings<T: Scalar>(args: &TrainArgs, model: &Model<T>, config: &
     }
 }
 
+/// The flags that give this optimizer: `--optimizer NAME` and its settings that differ
+/// from the defaults `NAME` stands for.
+fn optimizer_flags(kind: OptimizerKind) -> String {
+    let mut flags = format!("--optimizer {kind}");
+    let defaults: OptimizerKind = kind.to_string().parse().unwrap_or(kind);
+    let mut differ = |flag: &str, value: f64, default: f64| {
+        if value != default {
+            flags.push_str(&format!(" {flag} {}", output::number(value)));
+        }
+    };
+    match (kind, defaults) {
+        (OptimizerKind::Momentum { mu, .. }, OptimizerKind::Momentum { mu: m, .. }) => {
+            differ("--momentum", mu, m)
+        }
+        (
+            OptimizerKind::RmsProp { alpha, eps },
+            OptimizerKind::RmsProp {
+                alpha: a, eps: e, ..
+            },
+        ) => {
+            differ("--alpha", alpha, a);
+            differ("--eps", eps, e);
+        }
+        (
+            OptimizerKind::Adam { beta1, beta2, eps },
+            OptimizerKind::Adam {
+                beta1: b1,
+                beta2: b2,
+                eps: e,
+            },
+        ) => {
+            differ("--beta1", beta1, b1);
+            differ("--beta2", beta2, b2);
+            differ("--eps", eps, e);
+        }
+        (
+            OptimizerKind::AdamW {
+                beta1,
+                beta2,
+                eps,
+                weight_decay,
+            },
+            OptimizerKind::AdamW {
+                beta1: b1,
+                beta2: b2,
+                eps: e,
+                weight_decay: w,
+            },
+        ) => {
+            differ("--beta1", beta1, b1);
+            differ("--beta2", beta2, b2);
+            differ("--eps", eps, e);
+            differ("--weight-decay", weight_decay, w);
+        }
+        (OptimizerKind::Lbfgs { history }, OptimizerKind::Lbfgs { history: h }) => {
+            differ("--history", history as f64, h as f64)
+        }
+        _ => {}
+    }
+    flags
+}
+
 /// `--batch-size` when not given: Nielsen's m = 10.
 const DEFAULT_BATCH_SIZE: usize = 10;
 
@@ -543,7 +605,8 @@ fn config_from_args(args: &TrainArgs, mode_default_lr: Option<f64>) -> anyhow::R
     match &mut optimizer {
         OptimizerKind::Momentum { mu, nesterov } => {
             *mu = args.momentum.unwrap_or(*mu);
-            *nesterov = args.nesterov;
+            // `--optimizer nesterov` is Nesterov's form already; `--nesterov` asks for it.
+            *nesterov |= args.nesterov;
         }
         OptimizerKind::RmsProp { alpha, eps } => {
             *alpha = args.alpha.unwrap_or(*alpha);
