@@ -1,7 +1,9 @@
 //! Kernel benchmarks for BENCHMARKS.md: the three products of every layer shape of the
 //! workloads W1–W3 (FF `Z = A Wᵀ`, BP4 `∂C/∂W = Eᵀ A / m`, BP2 `E W`), the element-wise
 //! passes, and one whole training step (FF, BP1–BP4, GD) per workload; `gemm-faer` times
-//! faer on the products that nabla runs on its own AVX-512 kernel.
+//! faer on the products that nabla runs on its own AVX-512 kernel; `batch1` times W4's
+//! network on one MNIST test image at a time, through a `Predictor` (zero inputs skipped)
+//! and through `Network::infer`.
 //!
 //! `cargo bench --bench kernels` (all), `cargo bench --bench kernels -- step` (a group).
 //! NABLA_THREADS=2 lets the large products use two threads.
@@ -13,7 +15,7 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use nabla::matrix::set_threads;
 use nabla::{
     gemm, Accumulate, Activation, Architecture, Cost, Gradients, Init, Matrix, Momentum, Network,
-    Optimizer, Pass, Sgd,
+    Optimizer, Pass, Predictor, Sgd,
 };
 
 fn filled(rows: usize, cols: usize, seed: u32) -> Matrix<f32> {
@@ -244,5 +246,41 @@ fn steps(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, products, products_faer, elementwise, steps);
+/// W4's network at batch 1 on the first 256 test images in turn (their pixels are 81%
+/// zeros, as in the whole test set).
+fn batch1(c: &mut Criterion) {
+    threads_from_env();
+    let mut group = c.benchmark_group("batch1");
+    group.measurement_time(Duration::from_secs(2));
+    group.warm_up_time(Duration::from_millis(500));
+    let (_, test) = nabla::data::idx::embedded_mnist::<f32>().expect("embedded data");
+    let arch = Architecture::new(
+        &[784, 256, 128, 10],
+        Activation::Relu,
+        Activation::Softmax,
+        Cost::CrossEntropy,
+    )
+    .expect("valid");
+    let net: Network<f32> = Network::new(arch, Init::He, 1).expect("valid");
+    let mut predictor = Predictor::new(&net);
+    let mut next = 0;
+    group.bench_function("predictor W4 (MNIST image)", |bench| {
+        bench.iter(|| {
+            next = (next + 1) % 256;
+            black_box(predictor.predict(test.x.row(next)).expect("fits")[0])
+        });
+    });
+    let mut pass = Pass::new(net.sizes(), 1);
+    let mut x = Matrix::zeros(1, 784);
+    group.bench_function("infer W4 (MNIST image)", |bench| {
+        bench.iter(|| {
+            next = (next + 1) % 256;
+            x.as_mut_slice().copy_from_slice(test.x.row(next));
+            black_box(net.infer(&x, &mut pass).expect("fits")[(0, 0)])
+        });
+    });
+    group.finish();
+}
+
+criterion_group!(benches, products, products_faer, elementwise, steps, batch1);
 criterion_main!(benches);
