@@ -2,7 +2,7 @@
 //! weight read), for W2's network ([784,256,128,10]) on the 2000 embedded MNIST test
 //! images; then the predictor's time against the share of nonzero inputs, on a
 //! [784,256,10] network (the first `nnz` pixels set, the rest 0), where the sparse route
-//! gives way to the dense loops above 75% nonzero (60% at 2 threads). Best of 10 rounds.
+//! gives way to the dense loops above 75% nonzero (55% at 2 threads). Best of 10 rounds.
 //! BENCHMARKS.md ("Batch 1") quotes it.
 //!
 //! ```sh

@@ -129,9 +129,12 @@ impl Scalar for f32 {
     }
     fn one_row_sparse(c: &mut [f32], a: &[f32], wt: &[f32]) -> bool {
         // On one thread whatever `threads` says: at W4's shapes the sparse product takes
-        // 1-2 µs, and cutting it over two cores was slower (BENCHMARKS.md, "Batch 1"). The
-        // dense loops do use the threads, so they win at a lower density there.
-        let fraction = if threads() > 1 {
+        // 1-2 µs, and cutting it over two cores was slower (BENCHMARKS.md, "Batch 1"). Where
+        // the dense loops would be split over the threads, they win at a lower density.
+        let (k, n) = (a.len(), c.len());
+        let dense_split =
+            threads() > 1 && n * k >= PARALLEL_MIN_NK_ONE_ROW && blocks_of(n, threads()).is_some();
+        let fraction = if dense_split {
             crate::sgemm::SPARSE_MAX_NONZERO_THREADS
         } else {
             crate::sgemm::SPARSE_MAX_NONZERO

@@ -26,8 +26,8 @@ pub const SPARSE_MIN_WEIGHTS: usize = 1 << 14;
 /// Building it copies each layer's `W^[l]` transposed (the same memory again as the
 /// weights) where that layer's batch-1 product can skip zero inputs: f32 on a CPU with
 /// AVX-512, at least [`SPARSE_MIN_WEIGHTS`] weights, all finite. Such a layer skips its
-/// zero inputs when at most 75% of them are nonzero (60% at two threads or more, where
-/// the dense loops are split over the cores); otherwise, and in every other layer, it
+/// zero inputs when at most 75% of them are nonzero (55% at two threads or more, when
+/// its dense loops would be split over the cores); otherwise, and in every other layer, it
 /// runs the network's own batch-1 product. Either way the outputs are bit for bit those
 /// of [`Network::infer`] with one row, at any thread count; the predictor only borrows
 /// the network, so the weights cannot change under it.
@@ -185,7 +185,8 @@ mod tests {
                         6 if p % 3 == 0 => -value(p, 2),
                         6 => T::zero(),
                         7 if p % 4 != 0 => T::zero(),
-                        7 => T::c(1e-30),
+                        // Subnormal in f32: its products with the weights underflow.
+                        7 => T::c(1e-44),
                         _ => value(p, pattern),
                     })
                     .collect()
@@ -202,7 +203,10 @@ mod tests {
         let arch = Architecture::new(sizes, hidden, output, cost).unwrap();
         let network: Network<T> = Network::new(arch, Init::He, 3).unwrap();
         let mut predictor = Predictor::new(&network);
-        if T::NAME == "f32" && crate::sgemm::available() && sizes[0] == 784 {
+        if T::NAME == "f32"
+            && crate::sgemm::available()
+            && sizes[0] * sizes[1] >= SPARSE_MIN_WEIGHTS
+        {
             // The test is of the sparse route: the first layer must take it.
             assert!(predictor.transposed[0].is_some(), "{sizes:?}");
         }
@@ -222,7 +226,8 @@ mod tests {
         for sizes in [
             &[784, 256, 128, 10][..],
             &[784, 30, 10],
-            &[100, 70, 33, 5],
+            &[1030, 40, 3],
+            &[300, 70, 33, 5],
             &[17, 300, 2],
             &[3, 4, 2],
         ] {
@@ -238,7 +243,7 @@ mod tests {
     #[test]
     fn a_zero_output_keeps_its_sign() {
         let arch = Architecture::new(
-            &[64, 32],
+            &[784, 32],
             Activation::Relu,
             Activation::Identity,
             Cost::Quadratic,
@@ -246,31 +251,49 @@ mod tests {
         .unwrap();
         let mut network: Network<f32> = Network::new(arch, Init::He, 1).unwrap();
         network.w_mut(1).as_mut_slice().fill(1.0);
+        // Every lane's one nonzero term is -1e-60, which rounds to -0.
         for j in 0..32 {
-            network.w_mut(1)[(j, 0)] = -1e-30;
+            for k in 0..16 {
+                network.w_mut(1)[(j, k)] = -1e-30;
+            }
         }
         network.b_mut(1).fill(-0.0);
-        let mut x = vec![0.0f32; 64];
-        x[0] = 1e-30;
+        let mut x = vec![0.0f32; 784];
+        x[..16].fill(1e-30);
         let want = infer_one(&network, &x);
         assert!(want.iter().all(|&b| b == 0), "infer gives +0");
-        assert_eq!(bits(Predictor::new(&network).predict(&x).unwrap()), want);
+        let mut predictor = Predictor::new(&network);
+        if crate::sgemm::available() {
+            assert!(
+                predictor.transposed[0].is_some(),
+                "the sparse route is tested"
+            );
+        }
+        assert_eq!(bits(predictor.predict(&x).unwrap()), want);
     }
 
     /// Weights that are not finite keep the dense route, where `0 · ∞` is NaN as it must be.
     #[test]
     fn infinite_weights_keep_the_dense_route() {
         let arch = Architecture::new(
-            &[64, 32],
+            &[784, 32],
             Activation::Relu,
             Activation::Identity,
             Cost::Quadratic,
         )
         .unwrap();
         let mut network: Network<f32> = Network::new(arch, Init::He, 1).unwrap();
+        if crate::sgemm::available() {
+            assert!(
+                Predictor::new(&network).transposed[0].is_some(),
+                "sparse when finite"
+            );
+        }
         network.w_mut(1)[(5, 3)] = f32::INFINITY;
-        let x = vec![0.0f32; 64];
-        let a = Predictor::new(&network).predict(&x).unwrap().to_vec();
+        let x = vec![0.0f32; 784];
+        let mut predictor = Predictor::new(&network);
+        assert!(predictor.transposed[0].is_none());
+        let a = predictor.predict(&x).unwrap().to_vec();
         assert!(a[5].is_nan());
         assert_eq!(bits(&a), infer_one(&network, &x));
     }

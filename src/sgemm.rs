@@ -29,11 +29,15 @@ use std::cell::RefCell;
 
 use faer::{MatMut, MatRef};
 
-/// Whether this CPU can run [`matmul`] (AVX-512 F, detected at run time).
+/// Whether this CPU can run [`matmul`] (AVX-512 F, detected at run time; and POPCNT and
+/// BMI1, which the sparse batch-1 kernel uses and every AVX-512 CPU has, though a virtual
+/// machine could hide them).
 pub(crate) fn available() -> bool {
     #[cfg(target_arch = "x86_64")]
     {
         std::arch::is_x86_feature_detected!("avx512f")
+            && std::arch::is_x86_feature_detected!("popcnt")
+            && std::arch::is_x86_feature_detected!("bmi1")
     }
     #[cfg(not(target_arch = "x86_64"))]
     {
@@ -112,14 +116,15 @@ pub(crate) fn matmul_one_row_sparse(
 }
 
 /// Batch 1 takes the sparse route ([`matmul_one_row_sparse`]) when at most this fraction
-/// of the row's entries are nonzero, at one thread. Measured on W4's first layer (784 × 256,
-/// `cargo run --release --example batch1_sparse`, BENCHMARKS.md "Batch 1"): 6.45 µs at 75%
-/// nonzero against 7.0 µs for the dense loops; the two meet near 80%.
+/// of the row's entries are nonzero, at one thread. Measured on a 784 × 256 first layer
+/// (`cargo run --release --example batch1_sparse`, BENCHMARKS.md "Batch 1"): 6.54 µs at
+/// 75% nonzero against 7.28 µs for the dense loops; the two meet near 80%.
 pub(crate) const SPARSE_MAX_NONZERO: f64 = 0.75;
 
-/// [`SPARSE_MAX_NONZERO`] at two threads or more, where the dense loops are split over the
-/// cores and the sparse product is not: 4.2 µs at 51% nonzero against 5.0-6.5 µs dense.
-pub(crate) const SPARSE_MAX_NONZERO_THREADS: f64 = 0.6;
+/// [`SPARSE_MAX_NONZERO`] where the dense loops would be split over two threads or more
+/// (the sparse product never is): 4.32 µs at 51% nonzero against 4.6-4.7 µs dense at 2
+/// threads; the two meet near 55%.
+pub(crate) const SPARSE_MAX_NONZERO_THREADS: f64 = 0.55;
 
 fn run(
     dst: MatMut<'_, f32>,
@@ -917,8 +922,9 @@ mod tests {
     }
 
     /// The sparse batch-1 product against the dense loops it stands in for: every entry
-    /// has the dense bits; a row with more nonzero entries than allowed is refused. The inputs mix exact zeros (both signs), NaN-free values and entries
-    /// small enough that their products underflow.
+    /// has the dense bits; a row with more nonzero entries than allowed is refused. With
+    /// `zero_every` z ≥ 3, entry p is 0 or -0 when p mod z ≥ 2, subnormal when p mod z = 0
+    /// (products that underflow), and a plain value otherwise; z = 0 leaves none zero.
     fn sparse_agrees_with_dense(k: usize, n: usize, zero_every: usize, seed: u64) {
         let w = filled(n, k, seed);
         let wt: Vec<f32> = (0..k * n).map(|i| w[(i % n) * k + i / n]).collect();
@@ -927,7 +933,8 @@ mod tests {
             .enumerate()
             .map(|(p, &v)| match p % zero_every.max(1) {
                 _ if zero_every == 0 => v,
-                0 => v * 1e-25,
+                // Subnormal: its products with the weights underflow, some to ±0.
+                0 => v * 1e-44,
                 1 => -v,
                 r if r % 2 == 0 => 0.0,
                 _ => -0.0,
@@ -981,17 +988,26 @@ mod tests {
     #[test]
     fn the_sparse_one_row_product_at_the_layer_shapes() {
         if available() {
-            for (k, n) in [(784, 256), (256, 128), (128, 10), (784, 30)] {
-                for zero_every in [0, 2, 5, 9] {
+            // W4's and W1's layers, and k past one 64-bit word of blocks (1024) and more.
+            for (k, n) in [
+                (784, 256),
+                (256, 128),
+                (128, 10),
+                (784, 30),
+                (1024, 40),
+                (1025, 17),
+                (2100, 33),
+            ] {
+                for zero_every in [0, 3, 5, 9] {
                     sparse_agrees_with_dense(k, n, zero_every, 3);
                 }
             }
         }
     }
 
-    /// A sum whose one nonzero term underflows to -0 stays -0 on the sparse route, while
-    /// the dense loops add the +0 of the zero inputs to it; the finish (`α · sum + 0`)
-    /// makes both +0.
+    /// Sums whose terms all underflow to -0: on the sparse route every lane is -0, so the
+    /// whole sum is -0, while the dense loops add the +0 of the zero inputs into each lane;
+    /// the finish (`α · sum + 0`) makes both +0. Without it the bits would differ.
     #[test]
     fn a_sum_that_underflows_to_minus_zero_gives_the_dense_bits() {
         if !available() {
@@ -999,9 +1015,10 @@ mod tests {
         }
         let (k, n) = (32, 1);
         let mut a = vec![0.0f32; k];
-        a[0] = 1e-30;
         let mut w = vec![1.0f32; k];
-        w[0] = -1e-30;
+        // One term per lane, each -1e-60, which rounds to -0.
+        a[..16].fill(1e-30);
+        w[..16].fill(-1e-30);
         let mut dense = [f32::NAN];
         matmul_one_row(
             MatMut::from_row_major_slice_mut(&mut dense, 1, n),
