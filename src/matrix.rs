@@ -600,7 +600,7 @@ pub fn gemm<'a, 'b, T: Scalar>(
 /// [`gemm`], with C cut over the threads by rows whatever its shape. For `∂C/∂W^[l]`
 /// (BP4): its rows are the neurons j of layer l, as FF's blocks of `Z^[l]`'s columns are,
 /// and [`for_row_blocks`] gives the optimizer the same rows, so each thread updates the
-/// rows of W^[l] it computed the gradient of (in its own core's cache) and that it
+/// rows of `W^[l]` it computed the gradient of (in its own core's cache) and that it
 /// multiplies with in the next FF.
 #[track_caller]
 pub(crate) fn gemm_cut_by_rows<'a, 'b, T: Scalar>(
