@@ -55,7 +55,9 @@ pub enum Command {
     ///
     /// Each training workload runs one warm-up epoch, then --epochs timed epochs (training
     /// pass only); the table shows their median. W4: median of 11 passes at batch 2000, and
-    /// the mean batch-1 latency over the 2000 test images (median of 3 passes).
+    /// the mean batch-1 latency over the 2000 test images (median of 3 passes), through a
+    /// Predictor (which skips the weights of zero inputs; the library's way to serve one
+    /// example at a time) and through Network::infer (every weight read). Same bits.
     Bench(BenchArgs),
 }
 

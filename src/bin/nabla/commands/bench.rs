@@ -2,6 +2,8 @@
 //! time them (a warm-up epoch, then the median of the timed epochs; W4: median of 11
 //! batch-2000 passes and the mean batch-1 latency, median of 3 passes over the 2000 test
 //! images), so that `scripts/compare.sh` can put nabla beside numpy, JAX and PyTorch.
+//! Batch 1 is timed through a `Predictor` (`batch1_latency_us_*`, what the script
+//! compares) and through `Network::infer` (`batch1_infer_latency_us_*`).
 
 use std::ops::ControlFlow;
 use std::time::Instant;
