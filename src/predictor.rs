@@ -12,6 +12,8 @@
 //! terms, which with finite weights change no bit: the outputs have the bits of
 //! [`Network::infer`]'s at batch 1, whatever the input (tested).
 
+use std::borrow::Borrow;
+
 use crate::error::{Error, Result};
 use crate::matrix::{first_non_finite, gemm, Accumulate, GemmKernel, MatRef, Matrix, Scalar};
 use crate::network::Network;
@@ -33,9 +35,16 @@ pub const SPARSE_MIN_WEIGHTS: usize = 1 << 14;
 /// the network, so the weights cannot change under it.
 ///
 /// A [`crate::Model`] trained on CSV data holds a [`crate::data::Scaling`]: its network
-/// expects inputs scaled by it (`x'_k = (x_k − offset_k) · factor_k`), here as in
-/// [`Network::infer`]. Standardised inputs have few exact zeros, so such a network
-/// mostly takes the dense route.
+/// expects inputs scaled by it (`x'_k = (x_k − offset_k) · factor_k`; use
+/// [`crate::data::Scaling::apply_row`] on each example), here as in [`Network::infer`].
+/// Standardised inputs have few exact zeros, so such a network mostly takes the dense
+/// route. For a class, take [`crate::metrics::argmax`] of the outputs (and
+/// `model.classes[k]` for its name).
+///
+/// The predictor keeps the network as you give it: borrowed (`&Network`), owned, or
+/// shared (`Arc<Network>`, for a server that keeps both). `predict` takes `&mut self`
+/// (its buffers); for several threads, clone it (each clone copies the transposed
+/// weights).
 ///
 /// ```
 /// use nabla::{Activation, Architecture, Cost, Init, Network, Predictor};
@@ -47,8 +56,8 @@ pub const SPARSE_MIN_WEIGHTS: usize = 1 << 14;
 /// # Ok::<(), nabla::Error>(())
 /// ```
 #[derive(Clone, Debug)]
-pub struct Predictor<'n, T: Scalar = f32> {
-    network: &'n Network<T>,
+pub struct Predictor<N, T: Scalar = f32> {
+    network: N,
     /// `Wᵀ^[l]` at index l − 1 (n_(l-1) × n_l: row k holds the weights out of input k),
     /// for the layers that take the sparse route.
     transposed: Vec<Option<Matrix<T>>>,
@@ -57,14 +66,15 @@ pub struct Predictor<'n, T: Scalar = f32> {
     a: Vec<Matrix<T>>,
 }
 
-impl<'n, T: Scalar> Predictor<'n, T> {
+impl<T: Scalar, N: Borrow<Network<T>>> Predictor<N, T> {
     /// Prepares `network` for batch-1 inference (copies the weights transposed where the
     /// sparse route applies; see the type's documentation).
-    pub fn new(network: &'n Network<T>) -> Self {
-        let sizes = network.sizes();
-        let transposed = (1..=network.last())
+    pub fn new(network: N) -> Self {
+        let net = network.borrow();
+        let sizes = net.sizes();
+        let transposed = (1..=net.last())
             .map(|l| {
-                let w = &network.layer(l).w;
+                let w = &net.layer(l).w;
                 let (n, k) = w.shape();
                 let sparse = T::kernel_for(1, n, k) == GemmKernel::Avx512OneRow
                     && n * k >= SPARSE_MIN_WEIGHTS
@@ -72,16 +82,23 @@ impl<'n, T: Scalar> Predictor<'n, T> {
                 sparse.then(|| transpose(w))
             })
             .collect();
+        let z = sizes.iter().map(|&n| Matrix::zeros(1, n)).collect();
+        let a = sizes.iter().map(|&n| Matrix::zeros(1, n)).collect();
         Predictor {
             network,
             transposed,
-            z: sizes.iter().map(|&n| Matrix::zeros(1, n)).collect(),
-            a: sizes.iter().map(|&n| Matrix::zeros(1, n)).collect(),
+            z,
+            a,
         }
     }
 
     /// The network this predictor serves.
-    pub fn network(&self) -> &'n Network<T> {
+    pub fn network(&self) -> &Network<T> {
+        self.network.borrow()
+    }
+
+    /// The network as it was given to [`Predictor::new`].
+    pub fn into_inner(self) -> N {
         self.network
     }
 
@@ -92,7 +109,8 @@ impl<'n, T: Scalar> Predictor<'n, T> {
     /// [`Error::Shape`] when x does not have n_0 values, [`Error::NonFinite`] when one of
     /// them is NaN or infinite.
     pub fn predict(&mut self, x: &[T]) -> Result<&[T]> {
-        let n_0 = self.network.sizes()[0];
+        let network = self.network.borrow();
+        let n_0 = network.sizes()[0];
         if x.len() != n_0 {
             return Err(Error::shape(
                 "input x",
@@ -108,8 +126,8 @@ impl<'n, T: Scalar> Predictor<'n, T> {
                 value: x[column].to_string(),
             });
         }
-        for l in 1..=self.network.last() {
-            let layer = self.network.layer(l);
+        for l in 1..=network.last() {
+            let layer = network.layer(l);
             let a_prev = if l == 1 { x } else { self.a[l - 1].as_slice() };
             let z = &mut self.z[l];
             // FF: z^[l] = W^[l] a^[l-1], skipping the a_k = 0 where the layer can.
@@ -125,7 +143,7 @@ impl<'n, T: Scalar> Predictor<'n, T> {
                 .g
                 .add_bias_and_apply(&layer.b, z.as_mut_slice(), self.a[l].as_mut_slice());
         }
-        Ok(self.a[self.network.last()].as_slice())
+        Ok(self.a[network.last()].as_slice())
     }
 }
 
@@ -296,6 +314,50 @@ mod tests {
         let a = predictor.predict(&x).unwrap().to_vec();
         assert!(a[5].is_nan());
         assert_eq!(bits(&a), infer_one(&network, &x));
+    }
+
+    /// The predictor owns its network or shares it (`Arc`) as well as it borrows it, and
+    /// clones answer from other threads; a scaled row (`Scaling::apply_row`) is what
+    /// `Scaling::apply` makes of it.
+    #[test]
+    fn owned_shared_and_cloned_predictors_agree() {
+        use std::sync::Arc;
+        let arch = Architecture::new(
+            &[784, 64, 10],
+            Activation::Relu,
+            Activation::Softmax,
+            Cost::CrossEntropy,
+        )
+        .unwrap();
+        let network: Network<f32> = Network::new(arch, Init::He, 9).unwrap();
+        let xs = inputs::<f32>(784);
+        let want: Vec<Vec<u64>> = xs.iter().map(|x| infer_one(&network, x)).collect();
+        let mut owned = Predictor::new(network.clone());
+        let shared = Predictor::new(Arc::new(network.clone()));
+        for (x, want) in xs.iter().zip(&want) {
+            assert_eq!(&bits(owned.predict(x).unwrap()), want);
+        }
+        std::thread::scope(|scope| {
+            for _ in 0..2 {
+                let mut mine = shared.clone();
+                let (xs, want) = (&xs, &want);
+                scope.spawn(move || {
+                    for (x, want) in xs.iter().zip(want) {
+                        assert_eq!(&bits(mine.predict(x).unwrap()), want);
+                    }
+                });
+            }
+        });
+        assert!(owned.into_inner() == network);
+
+        let x = Matrix::from_vec(2, 784, [xs[0].clone(), xs[6].clone()].concat()).unwrap();
+        let scaling = crate::data::Scaling::standardize(&x);
+        let mut scaled = x.clone();
+        scaling.apply(&mut scaled).unwrap();
+        let mut row = xs[6].clone();
+        scaling.apply_row(&mut row).unwrap();
+        assert_eq!(bits(&row), bits(scaled.row(1)));
+        assert!(scaling.apply_row(&mut row[..5]).is_err());
     }
 
     #[test]

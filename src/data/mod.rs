@@ -260,9 +260,22 @@ impl Scaling {
             return Err(Error::shape("input features", self.offset.len(), x.cols()));
         }
         for i in 0..x.rows() {
-            for ((v, &o), &f) in x.row_mut(i).iter_mut().zip(&self.offset).zip(&self.factor) {
-                *v = T::c((v.to_f64().unwrap_or(0.0) - o) * f);
-            }
+            self.apply_row(x.row_mut(i))?;
+        }
+        Ok(())
+    }
+
+    /// Applies the scaling in place to one example's features (for a
+    /// [`crate::Predictor`]): the same numbers as [`Scaling::apply`] gives that row.
+    ///
+    /// # Errors
+    /// [`Error::Shape`] when x has another number of features.
+    pub fn apply_row<T: Scalar>(&self, x: &mut [T]) -> Result<()> {
+        if x.len() != self.offset.len() {
+            return Err(Error::shape("input features", self.offset.len(), x.len()));
+        }
+        for ((v, &o), &f) in x.iter_mut().zip(&self.offset).zip(&self.factor) {
+            *v = T::c((v.to_f64().unwrap_or(0.0) - o) * f);
         }
         Ok(())
     }
