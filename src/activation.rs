@@ -176,16 +176,11 @@ impl Activation {
         z: &Matrix<T>,
         a: &Matrix<T>,
     ) {
-        self.hadamard_g_prime_slices(e.as_mut_slice(), z.as_slice(), a.as_slice());
-    }
-
-    /// [`Activation::hadamard_g_prime_assign`] on entries of e, z and a in the same places.
-    pub(crate) fn hadamard_g_prime_slices<T: Scalar>(self, e: &mut [T], z: &[T], a: &[T]) {
         debug_assert!(self != Self::Softmax);
-        debug_assert!(e.len() == z.len() && e.len() == a.len());
         if self == Self::Identity {
             return;
         }
+        let (e, z, a) = (e.as_mut_slice(), z.as_slice(), a.as_slice());
         let g = self;
         // One tight loop per activation so that each vectorises.
         vectorized(

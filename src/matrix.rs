@@ -8,11 +8,9 @@
 //! Transposes are strided views: [`Matrix::t`] never copies.
 
 use std::fmt::{Debug, Display};
-use std::ops::Range;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use faer::reborrow::ReborrowMut;
 use faer::{Accum, MatMut, MatRef as FaerRef, Par};
 
 use crate::workers::Workers;
@@ -627,92 +625,7 @@ pub(crate) fn gemm_block<T: Scalar>(
     alpha: T,
 ) {
     let shape = (c.len() / b.cols.max(1), b.cols);
-    product(c, shape, false, a, b, alpha, Run::Block(kernel), None);
-}
-
-/// The epilogue of [`gemm_then`]: called once per block of C, on the thread that computed
-/// it, with the block's first row and column in C, the block, and the same block of the
-/// second matrix given to [`gemm_then`] (if any).
-pub(crate) type Finish<'f, T> =
-    &'f (dyn Fn(usize, usize, MatMut<'_, T>, Option<MatMut<'_, T>>) + Sync);
-
-/// `C ← A B` as [`gemm`] computes it, then `finish` on each block of C, on the thread that
-/// computed the block, while it is in that core's cache: an element-wise pass after a
-/// product (`+ b` and `g`, or `⊙ g'`) then runs on all the threads, and each thread's
-/// share of C stays with it. `extra` (C's shape) is cut into the same blocks, for an
-/// epilogue that writes a second matrix (`a = g(z)`). The result is what [`gemm`]
-/// followed by `finish` over the whole of C gives, bit for bit, as long as `finish` works
-/// entry by entry.
-#[track_caller]
-pub(crate) fn gemm_then<'a, 'b, T: Scalar>(
-    c: &mut Matrix<T>,
-    extra: Option<&mut Matrix<T>>,
-    a: impl Into<MatRef<'a, T>>,
-    b: impl Into<MatRef<'b, T>>,
-    finish: Finish<'_, T>,
-) {
-    let shape = c.shape();
-    let extra = extra.map(|extra| {
-        assert_eq!(
-            extra.shape(),
-            shape,
-            "gemm_then: the extra matrix has C's shape"
-        );
-        MatMut::from_row_major_slice_mut(extra.as_mut_slice(), shape.0, shape.1)
-    });
-    let run = Run::Whole(Cut::LongerSide);
-    let (a, b) = (a.into(), b.into());
-    product(
-        c.as_mut_slice(),
-        shape,
-        false,
-        a,
-        b,
-        T::one(),
-        run,
-        Some((extra, finish)),
-    );
-}
-
-/// The entries of a block of a row-major matrix (its columns contiguous) and the same
-/// block of a second one, as slices: `f(rows, cols, block, other)` once for the whole
-/// block when its rows are whole rows of the matrix (so the block is one contiguous run),
-/// else once per row. `rows` and `cols` place the slices in the matrix, the block's first
-/// entry being `(row0, col0)`; each slice holds `rows.len() × cols.len()` entries.
-pub(crate) fn block_rows<T>(
-    (row0, col0): (usize, usize),
-    full_width: usize,
-    mut block: MatMut<'_, T>,
-    mut other: Option<MatMut<'_, T>>,
-    mut f: impl FnMut(Range<usize>, Range<usize>, &mut [T], Option<&mut [T]>),
-) {
-    let (rows, cols) = (block.nrows(), block.ncols());
-    let whole = |m: &mut MatMut<'_, T>| -> Option<&mut [T]> {
-        let contiguous = m.ncols() == full_width
-            && m.col_stride() == 1
-            && (m.nrows() <= 1 || m.row_stride() == full_width as isize);
-        // SAFETY: the view holds nrows × full_width entries one after another from its
-        // first (checked just above), and it borrows them mutably for as long as the
-        // slice lives.
-        contiguous.then(|| unsafe {
-            std::slice::from_raw_parts_mut(m.as_ptr_mut(), m.nrows() * full_width)
-        })
-    };
-    if cols == full_width {
-        if let Some(z) = whole(&mut block) {
-            let other = other.as_mut().map(|o| whole(o).expect("the same block"));
-            return f(row0..row0 + rows, 0..cols, z, other);
-        }
-    }
-    let mut block = block
-        .try_as_row_major_mut()
-        .expect("rows of C are contiguous");
-    let mut other = other.map(|o| o.try_as_row_major_mut().expect("rows are contiguous"));
-    for i in 0..rows {
-        let z = block.rb_mut().row_mut(i).as_slice_mut();
-        let o = other.as_mut().map(|o| o.rb_mut().row_mut(i).as_slice_mut());
-        f(row0 + i..row0 + i + 1, col0..col0 + cols, z, o);
-    }
+    product(c, shape, false, a, b, alpha, Run::Block(kernel));
 }
 
 /// Which side of C [`gemm_split`] cuts into blocks.
@@ -733,16 +646,7 @@ fn gemm_cut<T: Scalar>(
 ) {
     let shape = c.shape();
     let add = accumulate == Accumulate::Add;
-    product(
-        c.as_mut_slice(),
-        shape,
-        add,
-        a,
-        b,
-        alpha,
-        Run::Whole(cut),
-        None,
-    );
+    product(c.as_mut_slice(), shape, add, a, b, alpha, Run::Whole(cut));
 }
 
 /// How [`product`] runs: a whole product (its kernel chosen by its shape, cut over the
@@ -754,13 +658,8 @@ enum Run {
     Block(GemmKernel),
 }
 
-/// A [`Finish`] and the second matrix it writes, cut with C.
-type Then<'m, 'f, T> = Option<(Option<MatMut<'m, T>>, Finish<'f, T>)>;
-
-/// `C ← α A B` (or `C + α A B` with `add`) for C's entries `c`, `rows × cols` row-major,
-/// then the epilogue `then` on C's blocks: the shape checks and the empty and k = 0 cases
-/// shared by [`gemm`], [`gemm_block`] and [`gemm_then`].
-#[allow(clippy::too_many_arguments)]
+/// `C ← α A B` (or `C + α A B` with `add`) for C's entries `c`, `rows × cols` row-major:
+/// the shape checks and the empty and k = 0 cases shared by [`gemm`] and [`gemm_block`].
 #[track_caller]
 fn product<T: Scalar>(
     c: &mut [T],
@@ -770,7 +669,6 @@ fn product<T: Scalar>(
     b: MatRef<'_, T>,
     alpha: T,
     run: Run,
-    then: Then<'_, '_, T>,
 ) {
     if a.cols != b.rows || (rows, cols) != (a.rows, b.cols) || c.len() != rows * cols {
         shape_error((a.rows, a.cols), (b.rows, b.cols), (rows, cols));
@@ -782,12 +680,9 @@ fn product<T: Scalar>(
         if !add {
             c.fill(T::zero());
         }
-        if let Some((extra, finish)) = then {
-            finish(0, 0, MatMut::from_row_major_slice_mut(c, rows, cols), extra);
-        }
         return;
     }
-    let mut dst = MatMut::from_row_major_slice_mut(c, rows, cols);
+    let dst = MatMut::from_row_major_slice_mut(c, rows, cols);
     match run {
         Run::Block(kernel) => T::matmul(kernel, dst, add, a.faer(), b.faer(), alpha),
         Run::Whole(cut) => {
@@ -795,12 +690,9 @@ fn product<T: Scalar>(
             let large = rows * cols * a.cols >= PARALLEL_MIN_MNK
                 || (rows == 1 && cols * a.cols >= PARALLEL_MIN_NK_ONE_ROW);
             if threads() > 1 && large {
-                gemm_split(kernel, dst, add, a.faer(), b.faer(), alpha, cut, then);
+                gemm_split(kernel, dst, add, a.faer(), b.faer(), alpha, cut);
             } else {
-                T::matmul(kernel, dst.rb_mut(), add, a.faer(), b.faer(), alpha);
-                if let Some((extra, finish)) = then {
-                    finish(0, 0, dst, extra);
-                }
+                T::matmul(kernel, dst, add, a.faer(), b.faer(), alpha);
             }
         }
     }
@@ -849,7 +741,6 @@ pub fn threads() -> usize {
 /// side (or by rows, for [`gemm_cut_by_rows`]), one per thread of a persistent pool (the calling thread takes the last block). Each
 /// block is an ordinary product of a slice of lhs (or rhs) with the other factor whole, so
 /// the sum over k for every entry runs in the same order as without the split.
-#[allow(clippy::too_many_arguments)]
 fn gemm_split<T: Scalar>(
     kernel: GemmKernel,
     dst: MatMut<'_, T>,
@@ -858,69 +749,37 @@ fn gemm_split<T: Scalar>(
     rhs: FaerRef<'_, T>,
     alpha: T,
     cut: Cut,
-    then: Then<'_, '_, T>,
 ) {
-    let (mut extra, finish) = match then {
-        Some((extra, finish)) => (extra, Some(finish)),
-        None => (None, None),
-    };
-    // One block: its product, then the epilogue (if any) on it, on the calling thread.
-    let block = |row: usize, col: usize, mut dst: MatMut<'_, T>, lhs, rhs, extra| {
-        T::matmul(kernel, dst.rb_mut(), add, lhs, rhs, alpha);
-        if let Some(finish) = finish {
-            finish(row, col, dst, extra);
-        }
-    };
-    let block = &block;
     let threads = threads();
     // Rows when asked and there are enough of them for two blocks (a gradient of a layer of
     // fewer than 32 neurons is cut by columns, as any product by its longer side).
     let rows_cut = cut == Cut::Rows && blocks_of(dst.nrows(), threads).is_some();
     let by_rows = rows_cut || dst.nrows() >= dst.ncols();
     let len = if by_rows { dst.nrows() } else { dst.ncols() };
-    let Some(((blocks, step), workers)) =
-        blocks_of(len, threads).and_then(|b| Some((b, worker_pool(threads)?)))
-    else {
-        return block(0, 0, dst, lhs, rhs, extra);
+    let Some((blocks, step)) = blocks_of(len, threads) else {
+        return T::matmul(kernel, dst, add, lhs, rhs, alpha);
+    };
+    let Some(workers) = worker_pool(threads) else {
+        return T::matmul(kernel, dst, add, lhs, rhs, alpha);
     };
     let (mut dst, mut lhs, mut rhs) = (dst, lhs, rhs);
     let mut parts = Vec::with_capacity(blocks - 1);
-    for i in 1..blocks {
-        let (row, col) = if by_rows {
-            (step * (i - 1), 0)
-        } else {
-            (0, step * (i - 1))
-        };
+    for _ in 1..blocks {
         let part;
         if by_rows {
             let (head, tail) = dst.split_at_row_mut(step);
             let (lhs_head, lhs_tail) = lhs.split_at_row(step);
-            let (extra_head, extra_tail) = split_option(extra, |e| e.split_at_row_mut(step));
-            part = (head, lhs_head, rhs, extra_head);
-            (dst, lhs, extra) = (tail, lhs_tail, extra_tail);
+            part = (head, lhs_head, rhs);
+            (dst, lhs) = (tail, lhs_tail);
         } else {
             let (head, tail) = dst.split_at_col_mut(step);
             let (rhs_head, rhs_tail) = rhs.split_at_col(step);
-            let (extra_head, extra_tail) = split_option(extra, |e| e.split_at_col_mut(step));
-            part = (head, lhs, rhs_head, extra_head);
-            (dst, rhs, extra) = (tail, rhs_tail, extra_tail);
+            part = (head, lhs, rhs_head);
+            (dst, rhs) = (tail, rhs_tail);
         }
-        parts.push(move || block(row, col, part.0, part.1, part.2, part.3));
+        parts.push(move || T::matmul(kernel, part.0, add, part.1, part.2, alpha));
     }
-    let start = step * (blocks - 1);
-    let (row, col) = if by_rows { (start, 0) } else { (0, start) };
-    workers.run(parts, || block(row, col, dst, lhs, rhs, extra));
-}
-
-/// `split` applied inside an `Option`: `(None, None)` for `None`.
-fn split_option<M>(value: Option<M>, split: impl FnOnce(M) -> (M, M)) -> (Option<M>, Option<M>) {
-    match value {
-        Some(value) => {
-            let (head, tail) = split(value);
-            (Some(head), Some(tail))
-        }
-        None => (None, None),
-    }
+    workers.run(parts, || T::matmul(kernel, dst, add, lhs, rhs, alpha));
 }
 
 /// How `len` rows (or columns) are cut over `threads`: `(blocks, step)`, the first
@@ -1155,60 +1014,6 @@ mod tests {
                 for threads in [2, 3] {
                     assert!(run(threads) == one, "{m}x{k}x{n} at {threads} threads");
                 }
-            }
-        }
-    }
-
-    /// `gemm_then` with an epilogue that writes a second matrix (`a = max(z + b_j, 0)`,
-    /// j-dependent, as FF's) gives, at any thread count, what `gemm` and the epilogue over
-    /// the whole of C give; and the epilogue sees every entry exactly once, whether the
-    /// blocks are cut by rows (contiguous) or by columns (row by row).
-    #[test]
-    fn gemm_then_gives_gemm_and_the_epilogue_at_any_thread_count() {
-        let fill = |r: usize, c: usize, s: usize| {
-            let data = (0..r * c)
-                .map(|i| ((i * 2_654_435_761 + s) % 1000) as f32 / 500.0 - 1.0)
-                .collect();
-            Matrix::from_vec(r, c, data).unwrap()
-        };
-        for &(m, k, n) in &[
-            (256, 784, 1024),
-            (2000, 784, 256),
-            (20, 1024, 1030),
-            (8, 10, 5),
-        ] {
-            let (x, w) = (fill(m, k, 1), fill(n, k, 2));
-            let b: Vec<f32> = (0..n).map(|j| (j % 7) as f32 / 7.0 - 0.5).collect();
-            let mut want_z = Matrix::zeros(m, n);
-            gemm(&mut want_z, Accumulate::Replace, &x, w.t(), 1.0);
-            for (i, z) in want_z.as_mut_slice().iter_mut().enumerate() {
-                *z += b[i % n];
-            }
-            let want_a: Vec<f32> = want_z.as_slice().iter().map(|z| z.max(0.0)).collect();
-            for threads in [1, 2, 3] {
-                set_threads(threads);
-                let (mut z, mut a) = (fill(m, n, 3), fill(m, n, 4));
-                let seen = AtomicUsize::new(0);
-                let finish =
-                    |i: usize, j: usize, z: MatMut<'_, f32>, a: Option<MatMut<'_, f32>>| {
-                        block_rows((i, j), n, z, a, |rows, cols, z, a| {
-                            let a = a.unwrap();
-                            assert_eq!(z.len(), rows.len() * cols.len());
-                            for (p, (z, a)) in z.iter_mut().zip(a).enumerate() {
-                                *z += b[cols.start + p % cols.len()];
-                                *a = z.max(0.0);
-                            }
-                            seen.fetch_add(z.len(), Ordering::Relaxed);
-                        });
-                    };
-                gemm_then(&mut z, Some(&mut a), &x, w.t(), &finish);
-                set_threads(1);
-                assert_eq!(seen.into_inner(), m * n, "{m}x{k}x{n}, {threads} threads");
-                assert!(z == want_z, "{m}x{k}x{n}: z at {threads} threads");
-                assert!(
-                    a.as_slice() == &want_a[..],
-                    "{m}x{k}x{n}: a at {threads} threads"
-                );
             }
         }
     }

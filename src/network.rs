@@ -17,13 +17,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::activation::Activation;
 use crate::cost::Cost;
-use faer::MatMut as FaerMut;
-
 use crate::error::{Error, Result};
 use crate::init::Init;
 use crate::matrix::{
-    block_rows, first_non_finite, for_row_blocks, gemm, gemm_block, gemm_cut_by_rows, gemm_then,
-    threads, vectorized, Accumulate, GemmKernel, MatRef, Matrix, Scalar, PARALLEL_MIN_MNK,
+    first_non_finite, for_row_blocks, gemm, gemm_block, gemm_cut_by_rows, threads, vectorized,
+    Accumulate, GemmKernel, MatRef, Matrix, Scalar, PARALLEL_MIN_MNK,
 };
 
 /// The most weights and biases an [`Architecture`] may have: 2³² (16 GiB in f32), far
@@ -146,21 +144,11 @@ pub struct Layer<T = f32> {
 impl<T: Scalar> Layer<T> {
     /// FF for one layer: `Z = A_prev Wᵀ + 1 bᵀ`, `A = g(Z)`, one example per row.
     fn forward(&self, a_prev: &Matrix<T>, z: &mut Matrix<T>, a: &mut Matrix<T>) {
-        let (g, b) = (self.g, &self.b);
-        if g == Activation::Softmax {
-            // FF: z^[l] = W^[l] a^[l-1] + b^[l]; with one example per row, Z = A_prev Wᵀ + 1 bᵀ
-            gemm(z, Accumulate::Replace, a_prev, self.w.t(), T::one());
-            // + 1 bᵀ and a^[l] = g(z^[l]) in one pass over Z (softmax needs whole rows)
-            return g.add_bias_and_apply(b, z.as_mut_slice(), a.as_mut_slice());
-        }
-        // The same, with `+ 1 bᵀ` and g on each thread's block of Z as soon as it is done.
-        let n = b.len();
-        let finish = |i: usize, j: usize, z: FaerMut<'_, T>, a: Option<FaerMut<'_, T>>| {
-            block_rows((i, j), n, z, a, |_, cols, z, a| {
-                g.add_bias_and_apply(&b[cols], z, a.expect("a's block"));
-            });
-        };
-        gemm_then(z, Some(a), a_prev, self.w.t(), &finish);
+        // FF: z^[l] = W^[l] a^[l-1] + b^[l]; with one example per row, Z = A_prev Wᵀ + 1 bᵀ
+        gemm(z, Accumulate::Replace, a_prev, self.w.t(), T::one());
+        // + 1 bᵀ and a^[l] = g(z^[l]) in one pass over Z
+        self.g
+            .add_bias_and_apply(&self.b, z.as_mut_slice(), a.as_mut_slice());
     }
 
     /// FF for a block of rows of a batch on the calling thread, with the product's kernel
@@ -846,25 +834,8 @@ impl<T: Scalar> Network<T> {
         // BP2: e^[l] = ((W^[l+1])ᵀ e^[l+1]) ⊙ g'(z^[l]); batched, E^[l] = (E^[l+1] W^[l+1]) ⊙ g'(Z^[l])
         for l in (1..last).rev() {
             let (e, e_next) = current_and_next(&mut pass.e, l);
-            if !dropout {
-                // ⊙ g'(Z^[l]) on each thread's block of E^[l] as soon as it is done.
-                let (g, z, a, n) = (self.g(l), &pass.z[l], &pass.a[l], self.sizes()[l]);
-                let finish = |i: usize, j: usize, e: FaerMut<'_, T>, _: Option<FaerMut<'_, T>>| {
-                    block_rows((i, j), n, e, None, |rows, cols, e, _| {
-                        let (z, a) = if rows.len() == 1 {
-                            (&z.row(rows.start)[cols.clone()], &a.row(rows.start)[cols])
-                        } else {
-                            let entries = rows.start * n..rows.end * n;
-                            (&z.as_slice()[entries.clone()], &a.as_slice()[entries])
-                        };
-                        g.hadamard_g_prime_slices(e, z, a);
-                    });
-                };
-                gemm_then(e, None, e_next, self.w(l + 1), &finish);
-                continue;
-            }
             gemm(e, Accumulate::Replace, e_next, self.w(l + 1), T::one());
-            {
+            if dropout {
                 // a^[l] was masked, so g' comes from z^[l] alone.
                 let g = self.g(l);
                 for ((e, &z), &mask) in e
@@ -875,6 +846,8 @@ impl<T: Scalar> Network<T> {
                 {
                     *e = *e * mask * g.g_prime(z);
                 }
+            } else {
+                self.g(l).hadamard_g_prime_assign(e, &pass.z[l], &pass.a[l]);
             }
         }
 
