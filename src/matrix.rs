@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 
 use faer::{Accum, MatMut, MatRef as FaerRef, Par};
 
-use crate::workers::Workers;
+use crate::workers::{Jobs, Workers};
 
 mod sealed {
     pub trait Sealed {}
@@ -763,7 +763,7 @@ fn gemm_split<T: Scalar>(
         return T::matmul(kernel, dst, add, lhs, rhs, alpha);
     };
     let (mut dst, mut lhs, mut rhs) = (dst, lhs, rhs);
-    let mut parts = Vec::with_capacity(blocks - 1);
+    let mut parts = Jobs::new();
     for _ in 1..blocks {
         let part;
         if by_rows {
@@ -870,7 +870,7 @@ pub(crate) fn for_row_blocks<P: SplitRows>(
     };
     let f = &f;
     let (mut parts, mut left) = (parts, rows);
-    let mut jobs = Vec::with_capacity(blocks - 1);
+    let mut jobs = Jobs::new();
     for _ in 1..blocks {
         let (head, tail) = parts.split_rows(step, left);
         jobs.push(move || f(head, step));

@@ -62,6 +62,55 @@ struct Worker {
     handle: Option<JoinHandle<()>>,
 }
 
+/// How many jobs [`Jobs`] holds in place before it spills to the heap: one per worker up
+/// to 9 threads.
+const INLINE_JOBS: usize = 8;
+
+/// The jobs of one [`Workers::run`]: held in place up to [`INLINE_JOBS`] (more spill to a
+/// `Vec`), so that handing blocks to the workers allocates nothing. Each sits in a cell
+/// that a worker, or the caller, claims it from.
+pub(crate) struct Jobs<F> {
+    inline: [Mutex<Option<F>>; INLINE_JOBS],
+    spilled: Vec<Mutex<Option<F>>>,
+    len: usize,
+}
+
+impl<F> Jobs<F> {
+    pub(crate) fn new() -> Self {
+        Jobs {
+            inline: std::array::from_fn(|_| Mutex::new(None)),
+            spilled: Vec::new(),
+            len: 0,
+        }
+    }
+
+    pub(crate) fn push(&mut self, job: F) {
+        match self.inline.get_mut(self.len) {
+            Some(cell) => *lock(cell) = Some(job),
+            None => self.spilled.push(Mutex::new(Some(job))),
+        }
+        self.len += 1;
+    }
+
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    fn cells(&self) -> impl Iterator<Item = &Mutex<Option<F>>> {
+        self.inline[..self.len.min(INLINE_JOBS)]
+            .iter()
+            .chain(&self.spilled)
+    }
+}
+
+impl<F> FromIterator<F> for Jobs<F> {
+    fn from_iter<I: IntoIterator<Item = F>>(jobs: I) -> Self {
+        let mut all = Jobs::new();
+        jobs.into_iter().for_each(|job| all.push(job));
+        all
+    }
+}
+
 /// A set of spinning workers.
 pub(crate) struct Workers {
     workers: Vec<Worker>,
@@ -110,19 +159,23 @@ impl Workers {
     ///
     /// # Panics
     /// If a job panics (after every job has finished).
-    pub(crate) fn run<F: FnOnce() + Send>(&self, jobs: Vec<F>, last: impl FnOnce()) {
+    pub(crate) fn run<F: FnOnce() + Send>(&self, jobs: Jobs<F>, last: impl FnOnce()) {
         let busy = match self.busy.try_lock() {
             Ok(guard) => Some(guard),
             Err(TryLockError::Poisoned(poisoned)) => Some(poisoned.into_inner()),
             Err(TryLockError::WouldBlock) => None,
         };
         if busy.is_none() || jobs.len() > self.workers.len() {
-            jobs.into_iter().for_each(|job| job());
+            for cell in jobs.cells() {
+                if let Some(job) = lock(cell).take() {
+                    job();
+                }
+            }
             return last();
         }
-        let cells: Vec<Mutex<Option<F>>> = jobs.into_iter().map(|f| Mutex::new(Some(f))).collect();
-        let posted = &self.workers[..cells.len()];
-        for (worker, cell) in posted.iter().zip(&cells) {
+        // `jobs` stays where it is (this frame) until every posted job has finished.
+        let posted = &self.workers[..jobs.len()];
+        for (worker, cell) in posted.iter().zip(jobs.cells()) {
             let job = Job {
                 data: cell as *const Mutex<Option<F>> as *const (),
                 call: call_once::<F>,
@@ -131,7 +184,7 @@ impl Workers {
             worker.slot.state.store(POSTED, Ordering::Release);
             worker.thread.unpark();
         }
-        // Wait for the workers even if `last` panics: their jobs borrow `cells`.
+        // Wait for the workers even if `last` panics: their jobs borrow `jobs`.
         let waiter = WaitFor(posted);
         last();
         let failed = waiter.wait();
@@ -289,7 +342,7 @@ mod tests {
         let workers = Workers::start(3).unwrap();
         for round in 0..200 {
             let counts: Vec<AtomicUsize> = (0..4).map(|_| AtomicUsize::new(0)).collect();
-            let jobs: Vec<_> = (0..3)
+            let jobs: Jobs<_> = (0..3)
                 .map(|i| {
                     let counts = &counts;
                     move || {
@@ -317,7 +370,7 @@ mod tests {
                     finished.fetch_add(1, Ordering::Relaxed);
                 }),
             ];
-            workers.run(jobs, || {
+            workers.run(jobs.into_iter().collect(), || {
                 finished.fetch_add(1, Ordering::Relaxed);
             });
         }));
@@ -327,9 +380,11 @@ mod tests {
         // caller stays in `last` until it has run, so it cannot claim the job itself).
         let ran_on = Mutex::new(None);
         workers.run(
-            vec![|| {
+            [|| {
                 *lock(&ran_on) = thread::current().name().map(str::to_string);
-            }],
+            }]
+            .into_iter()
+            .collect(),
             || {
                 let started = std::time::Instant::now();
                 while lock(&ran_on).is_none() && started.elapsed().as_secs() < 30 {
@@ -339,6 +394,32 @@ mod tests {
         );
         let name = lock(&ran_on).clone().unwrap_or_default();
         assert!(name.starts_with("nabla-worker-"), "ran on {name:?}");
+    }
+
+    /// More jobs than are held in place (the rest spill to the heap): each still runs
+    /// once, on a worker or on the caller.
+    #[test]
+    fn jobs_beyond_those_held_in_place_run_too() {
+        let workers = Workers::start(INLINE_JOBS + 3).unwrap();
+        for round in 0..50 {
+            let counts: Vec<AtomicUsize> =
+                (0..INLINE_JOBS + 4).map(|_| AtomicUsize::new(0)).collect();
+            let jobs: Jobs<_> = (0..INLINE_JOBS + 3)
+                .map(|i| {
+                    let counts = &counts;
+                    move || {
+                        counts[i].fetch_add(round + 1, Ordering::Relaxed);
+                    }
+                })
+                .collect();
+            assert_eq!(jobs.len(), INLINE_JOBS + 3);
+            workers.run(jobs, || {
+                counts[INLINE_JOBS + 3].fetch_add(round + 1, Ordering::Relaxed);
+            });
+            for count in &counts {
+                assert_eq!(count.load(Ordering::Relaxed), round + 1);
+            }
+        }
     }
 
     /// Workers whose threads never run (as when the machine is busy and they are not
@@ -365,7 +446,7 @@ mod tests {
         let workers = stalled(2);
         for _ in 0..3 {
             let ran: Vec<AtomicUsize> = (0..3).map(|_| AtomicUsize::new(0)).collect();
-            let jobs: Vec<_> = (0..2)
+            let jobs: Jobs<_> = (0..2)
                 .map(|i| {
                     let ran = &ran;
                     move || {
@@ -387,7 +468,7 @@ mod tests {
                     finished.fetch_add(1, Ordering::Relaxed);
                 }),
             ];
-            workers.run(jobs, || {
+            workers.run(jobs.into_iter().collect(), || {
                 finished.fetch_add(1, Ordering::Relaxed);
             });
         }));

@@ -7,7 +7,7 @@ use std::cell::Cell;
 
 use nabla::{
     Activation, Architecture, Cost, Gradients, Init, Matrix, Momentum, Network, Optimizer, Pass,
-    Sgd,
+    Predictor, Sgd,
 };
 
 use crate::util::{nabla, s, temp};
@@ -96,19 +96,50 @@ fn training_steps_allocate_nothing_once_the_buffers_exist() {
         // The first step creates the optimizer's state.
         net.backprop(&x, &y, &mut pass, &mut grads).unwrap();
         momentum.step(&mut net, &grads, 0.01);
-        let count = allocations(|| {
-            for _ in 0..5 {
-                net.backprop(&x, &y, &mut pass, &mut grads).unwrap();
-                momentum.step(&mut net, &grads, 0.01);
-                Sgd.step(&mut net, &grads, 0.01);
-                net.forward(&x, &mut pass).unwrap();
-            }
-        });
-        assert_eq!(
-            count, 0,
-            "{sizes:?}: {count} allocations in 5 steady-state steps"
-        );
+        // At 1 thread, then at 2, where the large products, BP4 and the optimizer's update
+        // are cut into blocks for the workers (their first use starts the threads).
+        for threads in [1, 2] {
+            nabla::matrix::set_threads(threads);
+            net.backprop(&x, &y, &mut pass, &mut grads).unwrap();
+            momentum.step(&mut net, &grads, 0.01);
+            let count = allocations(|| {
+                for _ in 0..5 {
+                    net.backprop(&x, &y, &mut pass, &mut grads).unwrap();
+                    momentum.step(&mut net, &grads, 0.01);
+                    Sgd.step(&mut net, &grads, 0.01);
+                    net.forward(&x, &mut pass).unwrap();
+                }
+            });
+            nabla::matrix::set_threads(1);
+            assert_eq!(
+                count, 0,
+                "{sizes:?}: {count} allocations in 5 steady-state steps at {threads} threads"
+            );
+        }
     }
+}
+
+/// A `Predictor` answers one example after another without allocating.
+#[test]
+fn batch_one_predictions_allocate_nothing() {
+    let sizes = [784, 256, 128, 10];
+    let arch = Architecture::new(
+        &sizes,
+        Activation::Relu,
+        Activation::Softmax,
+        Cost::CrossEntropy,
+    )
+    .unwrap();
+    let net: Network<f32> = Network::new(arch, Init::He, 1).unwrap();
+    let (x, _) = batch(20, 784, 10);
+    let mut predictor = Predictor::new(&net);
+    predictor.predict(x.row(0)).unwrap();
+    let count = allocations(|| {
+        for i in 0..20 {
+            predictor.predict(x.row(i)).unwrap();
+        }
+    });
+    assert_eq!(count, 0, "{count} allocations in 20 predictions");
 }
 
 #[test]
