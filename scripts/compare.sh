@@ -51,6 +51,7 @@ for t in $THREADS; do
   for w in ${WORKLOADS//,/ }; do
     echo "== $w, $t thread(s): nabla" >&2
     pin "$t" "$NABLA" bench --json --threads "$t" --workloads "$w" --epochs "$EPOCHS" \
+      --quiet-wait "$PEERS_MAX_QUIET_WAIT" \
       > "$OUT/nabla_t${t}_$w.json"
     if [ -z "$PEERS_DIR" ] || [ ! -x "$PY" ]; then
       continue

@@ -157,14 +157,30 @@ fn bench_json_reports_the_workloads_asked_for() {
     assert_eq!(results[0]["workload"], "W1");
     assert!(results[0]["epoch_s_median"].as_f64().unwrap() > 0.0);
     assert!(results[0]["test_accuracy"].as_f64().unwrap() > 0.5);
+    // Timed as the peers are: whether the timed epochs ran with the machine to themselves
+    // (else more epochs ran, up to 12), at least warm-up + 1 epochs.
+    assert!(results[0]["timed_epochs_clean"].is_boolean(), "{v}");
+    assert!(results[0]["epochs_run"].as_u64().unwrap() >= 2, "{v}");
     assert_eq!(results[1]["workload"], "W4");
     assert!(results[1]["batch_full_s_median"].as_f64().unwrap() > 0.0);
     assert!(results[1]["batch1_latency_us_median"].as_f64().unwrap() > 0.0);
+    assert!(
+        results[1]["batch1_infer_latency_us_median"]
+            .as_f64()
+            .unwrap()
+            > 0.0
+    );
+    assert!(results[1]["batch1_clean"].is_boolean(), "{v}");
     nabla()
         .args(["bench", "--workloads", "W9"])
         .assert()
         .code(2)
         .stderr(predicates::str::contains("W9"));
+    nabla()
+        .args(["bench", "--quiet-wait", "-1"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("--quiet-wait"));
 }
 
 /// The trained model file, byte for byte, at 1, 2 and 3 threads: products cut into blocks

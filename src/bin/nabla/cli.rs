@@ -58,6 +58,10 @@ pub enum Command {
     /// the mean batch-1 latency over the 2000 test images (median of 3 passes), through a
     /// Predictor (which skips the weights of zero inputs; the library's way to serve one
     /// example at a time) and through Network::infer (every weight read). Same bits.
+    ///
+    /// As in the peers' harness, only timed regions during which other processes used
+    /// under a quarter of a core count; more run when too few were clean (the JSON says
+    /// whether they all were).
     Bench(BenchArgs),
 }
 
@@ -76,6 +80,10 @@ pub struct BenchArgs {
     /// Print JSON (for scripts/compare.sh) instead of a table.
     #[arg(long)]
     pub json: bool,
+    /// Before each workload, wait up to this many seconds for other processes to leave
+    /// the machine quiet (as the peers' harness does; scripts/compare.sh passes 30).
+    #[arg(long, default_value_t = 0.0, value_name = "SECONDS", allow_negative_numbers = true)]
+    pub quiet_wait: f64,
 }
 
 /// Floating-point precision of the computation.

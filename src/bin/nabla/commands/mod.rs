@@ -1,6 +1,7 @@
 //! One file per subcommand, each `run(args) -> anyhow::Result<()>`.
 
 mod bench;
+mod contention;
 mod diagram;
 mod eval;
 mod explain;
