@@ -255,11 +255,8 @@ mod tests {
         }
     }
 
-    /// An output that is exactly zero keeps the sign `infer` gives it: the sum's one
-    /// nonzero term underflows to -0, the zero inputs' terms that the sparse route skips
-    /// are +0, and a bias of -0 passes the sign of z through to a linear output.
-    #[test]
-    fn a_zero_output_keeps_its_sign() {
+    /// A [784, 32] network with a linear output, large enough for the sparse route.
+    fn linear_784_32() -> Network<f32> {
         let arch = Architecture::new(
             &[784, 32],
             Activation::Relu,
@@ -267,7 +264,15 @@ mod tests {
             Cost::Quadratic,
         )
         .unwrap();
-        let mut network: Network<f32> = Network::new(arch, Init::He, 1).unwrap();
+        Network::new(arch, Init::He, 1).unwrap()
+    }
+
+    /// An output that is exactly zero keeps the sign `infer` gives it: the sum's one
+    /// nonzero term underflows to -0, the zero inputs' terms that the sparse route skips
+    /// are +0, and a bias of -0 passes the sign of z through to a linear output.
+    #[test]
+    fn a_zero_output_keeps_its_sign() {
+        let mut network = linear_784_32();
         network.w_mut(1).as_mut_slice().fill(1.0);
         // Every lane's one nonzero term is -1e-60, which rounds to -0.
         for j in 0..32 {
@@ -293,14 +298,7 @@ mod tests {
     /// Weights that are not finite keep the dense route, where `0 · ∞` is NaN as it must be.
     #[test]
     fn infinite_weights_keep_the_dense_route() {
-        let arch = Architecture::new(
-            &[784, 32],
-            Activation::Relu,
-            Activation::Identity,
-            Cost::Quadratic,
-        )
-        .unwrap();
-        let mut network: Network<f32> = Network::new(arch, Init::He, 1).unwrap();
+        let mut network = linear_784_32();
         if crate::sgemm::available() {
             assert!(
                 Predictor::new(&network).transposed[0].is_some(),

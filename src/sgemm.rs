@@ -921,6 +921,19 @@ mod tests {
         }
     }
 
+    /// `a Wᵀ` through the dense batch-1 loops, W (n × k) row-major.
+    fn dense_one_row(a: &[f32], w: &[f32], k: usize, n: usize) -> Vec<f32> {
+        let mut dense = vec![f32::NAN; n];
+        matmul_one_row(
+            MatMut::from_row_major_slice_mut(&mut dense, 1, n),
+            false,
+            view(a, 1, k, false),
+            view(w, k, n, true),
+            1.0,
+        );
+        dense
+    }
+
     /// The sparse batch-1 product against the dense loops it stands in for: every entry
     /// has the dense bits; a row with more nonzero entries than allowed is refused. With
     /// `zero_every` z ≥ 3, entry p is 0 or -0 when p mod z ≥ 2, subnormal when p mod z = 0
@@ -940,14 +953,7 @@ mod tests {
                 _ => -0.0,
             })
             .collect();
-        let mut dense = vec![f32::NAN; n];
-        matmul_one_row(
-            MatMut::from_row_major_slice_mut(&mut dense, 1, n),
-            false,
-            view(&a, 1, k, false),
-            view(&w, k, n, true),
-            1.0,
-        );
+        let dense = dense_one_row(&a, &w, k, n);
         let nonzero = a.iter().filter(|v| **v != 0.0).count();
         let mut sparse = vec![f32::NAN; n];
         // Refused with one entry fewer allowed than there are, done with exactly enough.
@@ -1019,14 +1025,7 @@ mod tests {
         // One term per lane, each -1e-60, which rounds to -0.
         a[..16].fill(1e-30);
         w[..16].fill(-1e-30);
-        let mut dense = [f32::NAN];
-        matmul_one_row(
-            MatMut::from_row_major_slice_mut(&mut dense, 1, n),
-            false,
-            view(&a, 1, k, false),
-            view(&w, k, n, true),
-            1.0,
-        );
+        let dense = dense_one_row(&a, &w, k, n);
         let mut sparse = [f32::NAN];
         assert!(matmul_one_row_sparse(&mut sparse, &a, &w, k));
         assert_eq!(dense[0], 0.0);

@@ -82,7 +82,12 @@ pub struct BenchArgs {
     pub json: bool,
     /// Before each workload, wait up to this many seconds for other processes to leave
     /// the machine quiet (as the peers' harness does; scripts/compare.sh passes 30).
-    #[arg(long, default_value_t = 0.0, value_name = "SECONDS", allow_negative_numbers = true)]
+    #[arg(
+        long,
+        default_value_t = 0.0,
+        value_name = "SECONDS",
+        allow_negative_numbers = true
+    )]
     pub quiet_wait: f64,
 }
 
