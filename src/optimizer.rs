@@ -520,6 +520,31 @@ impl OptimizerKind {
         "sgd", "momentum", "rmsprop", "adam", "adamw", "rprop", "lbfgs",
     ];
 
+    /// Its settings as (command-line flag, value), in a fixed order for each kind (empty
+    /// for SGD and Rprop).
+    pub fn settings(self) -> Vec<(&'static str, f64)> {
+        match self {
+            Self::Sgd | Self::Rprop => Vec::new(),
+            Self::Momentum { mu, .. } => vec![("--momentum", mu)],
+            Self::RmsProp { alpha, eps } => vec![("--alpha", alpha), ("--eps", eps)],
+            Self::Adam { beta1, beta2, eps } => {
+                vec![("--beta1", beta1), ("--beta2", beta2), ("--eps", eps)]
+            }
+            Self::AdamW {
+                beta1,
+                beta2,
+                eps,
+                weight_decay,
+            } => vec![
+                ("--beta1", beta1),
+                ("--beta2", beta2),
+                ("--eps", eps),
+                ("--weight-decay", weight_decay),
+            ],
+            Self::Lbfgs { history } => vec![("--history", history as f64)],
+        }
+    }
+
     /// The optimizer, ready for its first step.
     pub fn build<T: Scalar>(self) -> Box<dyn Optimizer<T>> {
         match self {

@@ -536,59 +536,10 @@ fn keep_stored_settings<T: Scalar>(args: &TrainArgs, model: &Model<T>, config: &
 fn optimizer_flags(kind: OptimizerKind) -> String {
     let mut flags = format!("--optimizer {kind}");
     let defaults: OptimizerKind = kind.to_string().parse().unwrap_or(kind);
-    let mut differ = |flag: &str, value: f64, default: f64| {
+    for ((flag, value), (_, default)) in kind.settings().into_iter().zip(defaults.settings()) {
         if value != default {
             flags.push_str(&format!(" {flag} {}", output::number(value)));
         }
-    };
-    match (kind, defaults) {
-        (OptimizerKind::Momentum { mu, .. }, OptimizerKind::Momentum { mu: m, .. }) => {
-            differ("--momentum", mu, m)
-        }
-        (
-            OptimizerKind::RmsProp { alpha, eps },
-            OptimizerKind::RmsProp {
-                alpha: a, eps: e, ..
-            },
-        ) => {
-            differ("--alpha", alpha, a);
-            differ("--eps", eps, e);
-        }
-        (
-            OptimizerKind::Adam { beta1, beta2, eps },
-            OptimizerKind::Adam {
-                beta1: b1,
-                beta2: b2,
-                eps: e,
-            },
-        ) => {
-            differ("--beta1", beta1, b1);
-            differ("--beta2", beta2, b2);
-            differ("--eps", eps, e);
-        }
-        (
-            OptimizerKind::AdamW {
-                beta1,
-                beta2,
-                eps,
-                weight_decay,
-            },
-            OptimizerKind::AdamW {
-                beta1: b1,
-                beta2: b2,
-                eps: e,
-                weight_decay: w,
-            },
-        ) => {
-            differ("--beta1", beta1, b1);
-            differ("--beta2", beta2, b2);
-            differ("--eps", eps, e);
-            differ("--weight-decay", weight_decay, w);
-        }
-        (OptimizerKind::Lbfgs { history }, OptimizerKind::Lbfgs { history: h }) => {
-            differ("--history", history as f64, h as f64)
-        }
-        _ => {}
     }
     flags
 }
