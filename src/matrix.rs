@@ -133,7 +133,7 @@ impl Scalar for f32 {
         // the dense loops would be split over the threads, they win at a lower density.
         let (k, n) = (a.len(), c.len());
         let dense_split =
-            threads() > 1 && n * k >= PARALLEL_MIN_NK_ONE_ROW && blocks_of(n, threads()).is_some();
+            threads() > 1 && large_enough_to_split(1, n, k) && blocks_of(n, threads()).is_some();
         let fraction = if dense_split {
             crate::sgemm::SPARSE_MAX_NONZERO_THREADS
         } else {
@@ -687,9 +687,7 @@ fn product<T: Scalar>(
         Run::Block(kernel) => T::matmul(kernel, dst, add, a.faer(), b.faer(), alpha),
         Run::Whole(cut) => {
             let kernel = T::kernel_for(rows, cols, a.cols);
-            let large = rows * cols * a.cols >= PARALLEL_MIN_MNK
-                || (rows == 1 && cols * a.cols >= PARALLEL_MIN_NK_ONE_ROW);
-            if threads() > 1 && large {
+            if threads() > 1 && large_enough_to_split(rows, cols, a.cols) {
                 gemm_split(kernel, dst, add, a.faer(), b.faer(), alpha, cut);
             } else {
                 T::matmul(kernel, dst, add, a.faer(), b.faer(), alpha);
@@ -715,6 +713,12 @@ pub const PARALLEL_MIN_MNK: usize = 1 << 21;
 /// (128·256) is split as well as its first: 1.4 against 2.3 µs for that product at 2
 /// threads, 7-9 against 10 µs for the whole batch-1 pass (same phase of the host).
 pub const PARALLEL_MIN_NK_ONE_ROW: usize = 1 << 15;
+
+/// Whether a whole `rows × k` by `k × cols` product is large enough for [`gemm`] to cut
+/// it over the threads (when there are several).
+fn large_enough_to_split(rows: usize, cols: usize, k: usize) -> bool {
+    rows * cols * k >= PARALLEL_MIN_MNK || (rows == 1 && cols * k >= PARALLEL_MIN_NK_ONE_ROW)
+}
 
 /// Lets [`gemm`] split products of at least [`PARALLEL_MIN_MNK`] multiply-adds over `n`
 /// threads (0 or 1: one thread, the default; at most [`MAX_THREADS`]). Process-wide, like a BLAS thread count.
