@@ -299,7 +299,7 @@ impl FromStr for Activation {
             .ok_or_else(|| {
                 let names: Vec<_> = Self::ALL.iter().map(|g| g.name()).collect();
                 crate::Error::config(
-                    "activation",
+                    crate::Setting::Activation,
                     format!(
                         "unknown activation '{s}' (expected one of: {})",
                         names.join(", ")

@@ -46,12 +46,16 @@ pub mod matrix;
 pub mod metrics;
 pub mod model_file;
 pub mod network;
+#[cfg(feature = "noise")]
 pub mod noise;
 pub mod optimizer;
+#[cfg(feature = "plot")]
 pub mod plot;
 pub mod predictor;
 pub mod schedule;
+pub mod setting;
 mod sgemm;
+pub mod spec;
 pub mod train;
 mod workers;
 
@@ -67,6 +71,8 @@ pub use network::{Architecture, Gradients, Network, Pass};
 pub use optimizer::{Adam, Lbfgs, Momentum, Optimizer, OptimizerKind, RmsProp, Rprop, Sgd};
 pub use predictor::Predictor;
 pub use schedule::Schedule;
+pub use setting::Setting;
+pub use spec::{Preset, Summary, TrainSpec};
 pub use train::{train, train_with, EpochReport, TrainConfig, TrainEvent, Training};
 
 /// The README's examples, compiled and run as doctests.

@@ -23,6 +23,7 @@ use crate::matrix::{
     first_non_finite, for_row_blocks, gemm, gemm_block, gemm_cut_by_rows, threads, vectorized,
     Accumulate, GemmKernel, MatRef, Matrix, Scalar, PARALLEL_MIN_MNK,
 };
+use crate::setting::Setting;
 
 /// The most weights and biases an [`Architecture`] may have: 2³² (16 GiB in f32), far
 /// beyond the networks nabla is made for, and a clear error instead of an allocation
@@ -71,7 +72,7 @@ impl Architecture {
     pub fn validate(&self) -> Result<()> {
         if self.sizes.len() < 2 {
             return Err(Error::config(
-                "--layers",
+                Setting::Layers,
                 format!(
                     "need at least an input and an output size, got {:?}",
                     self.sizes
@@ -80,7 +81,7 @@ impl Architecture {
         }
         if let Some(i) = self.sizes.iter().position(|&n| n == 0) {
             return Err(Error::config(
-                "--layers",
+                Setting::Layers,
                 format!("layer {i} has size 0 (sizes {:?})", self.sizes),
             ));
         }
@@ -89,7 +90,7 @@ impl Architecture {
             .is_none_or(|count| count > MAX_PARAMETERS)
         {
             return Err(Error::config(
-                "--layers",
+                Setting::Layers,
                 format!(
                     "sizes {:?} make more than {MAX_PARAMETERS} weights and biases, more than nabla holds in memory",
                     self.sizes
@@ -98,14 +99,17 @@ impl Architecture {
         }
         if self.output == Activation::Softmax && self.sizes[self.sizes.len() - 1] == 1 {
             return Err(Error::config(
-                "--output",
+                Setting::Output,
                 "softmax over one output is always 1 and learns nothing (use sigmoid for one output)",
             ));
         }
         if self.hidden == Activation::Softmax && self.sizes.len() > 2 {
             return Err(Error::config(
-                "--activation",
-                "softmax is only for the output layer (use --output softmax)",
+                Setting::Activation,
+                format!(
+                    "softmax is only for the output layer (use {} softmax)",
+                    Setting::Output.mention()
+                ),
             ));
         }
         self.cost.check_output(self.output)
@@ -292,7 +296,7 @@ impl<T: Scalar> Network<T> {
         let count = arch.parameter_count().unwrap_or(usize::MAX);
         if Vec::<T>::new().try_reserve_exact(count).is_err() {
             return Err(Error::config(
-                "--layers",
+                Setting::Layers,
                 format!(
                     "sizes {:?} need {count} weights and biases ({:.1} GiB), more than this machine can allocate",
                     arch.sizes,
