@@ -36,24 +36,28 @@
 pub mod activation;
 pub mod atomic;
 pub mod augment;
+#[cfg(feature = "bench")]
+pub mod bench;
 pub mod cost;
 pub mod data;
 pub mod error;
 pub mod explain;
 pub mod grad_check;
 pub mod init;
+pub mod kernels;
 pub mod matrix;
 pub mod metrics;
 pub mod model_file;
 pub mod network;
 pub mod noise;
 pub mod optimizer;
+pub mod parallel;
 pub mod plot;
 pub mod predictor;
+pub mod scalar;
 pub mod schedule;
 mod sgemm;
 pub mod train;
-mod workers;
 
 pub use activation::Activation;
 pub use cost::Cost;

@@ -1,7 +1,7 @@
 //! One file per subcommand, each `run(args) -> anyhow::Result<()>`.
 
+#[cfg(feature = "bench")]
 mod bench;
-mod contention;
 mod diagram;
 mod eval;
 mod explain;
@@ -21,15 +21,22 @@ use crate::cli::{Cli, Command, Precision};
 
 /// Dispatches to the subcommand.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
-    // NABLA_THREADS: threads for the large matrix products (see nabla::matrix::set_threads).
-    if let Some(value) = std::env::var_os("NABLA_THREADS") {
-        let value = value.to_string_lossy();
-        nabla::matrix::set_threads(
+    // NABLA_THREADS: threads for the large matrix products (see nabla::parallel); all the
+    // cores this process may use when unset.
+    let threads = match std::env::var_os("NABLA_THREADS") {
+        Some(value) => {
+            let value = value.to_string_lossy();
             parse_threads(&value)
-                .map_err(|why| anyhow::anyhow!("invalid NABLA_THREADS={value:?}: {why}"))?,
-        );
-    }
+                .map_err(|why| anyhow::anyhow!("invalid NABLA_THREADS={value:?}: {why}"))?
+        }
+        None => nabla::parallel::available(),
+    };
+    nabla::parallel::with_threads(threads, || dispatch(cli))
+}
+
+fn dispatch(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
+        #[cfg(feature = "bench")]
         Command::Bench(args) => bench::run(&args),
         Command::Init(args) => init::run(&args),
         Command::Train(args) => train::run(&args),
@@ -42,10 +49,10 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
-/// A thread count: a whole number from 1 to [`nabla::matrix::MAX_THREADS`] (for
+/// A thread count: a whole number from 1 to [`nabla::parallel::MAX_THREADS`] (for
 /// `NABLA_THREADS` and `bench --threads`).
 pub fn parse_threads(value: &str) -> Result<usize, String> {
-    let max = nabla::matrix::MAX_THREADS;
+    let max = nabla::parallel::MAX_THREADS;
     match value.trim().parse::<usize>() {
         Ok(n) if (1..=max).contains(&n) => Ok(n),
         _ => Err(format!("must be a whole number from 1 to {max}")),
