@@ -6,7 +6,8 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::matrix::{vectorized, Matrix, Scalar};
+use crate::matrix::{Matrix, Scalar};
+use crate::scalar::vectorized;
 
 /// The activation function g, applied element-wise (softmax: row-wise).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -7,7 +7,8 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 use crate::activation::Activation;
-use crate::matrix::{vectorized, Matrix, Scalar};
+use crate::matrix::{Matrix, Scalar};
+use crate::scalar::vectorized;
 use crate::setting::Setting;
 
 /// The cost function `c_x` of one example x with target y.

@@ -36,12 +36,15 @@
 pub mod activation;
 pub mod atomic;
 pub mod augment;
+#[cfg(feature = "bench")]
+pub mod bench;
 pub mod cost;
 pub mod data;
 pub mod error;
 pub mod explain;
 pub mod grad_check;
 pub mod init;
+pub mod kernels;
 pub mod matrix;
 pub mod metrics;
 pub mod model_file;
@@ -49,15 +52,16 @@ pub mod network;
 #[cfg(feature = "noise")]
 pub mod noise;
 pub mod optimizer;
+pub mod parallel;
 #[cfg(feature = "plot")]
 pub mod plot;
 pub mod predictor;
+pub mod scalar;
 pub mod schedule;
 pub mod setting;
 mod sgemm;
 pub mod spec;
 pub mod train;
-mod workers;
 
 pub use activation::Activation;
 pub use cost::Cost;

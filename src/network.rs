@@ -19,10 +19,12 @@ use crate::activation::Activation;
 use crate::cost::Cost;
 use crate::error::{Error, Result};
 use crate::init::Init;
+use crate::kernels::GemmKernel;
 use crate::matrix::{
-    first_non_finite, for_row_blocks, gemm, gemm_block, gemm_cut_by_rows, threads, vectorized,
-    Accumulate, GemmKernel, MatRef, Matrix, Scalar, PARALLEL_MIN_MNK,
+    first_non_finite, gemm, gemm_block, gemm_cut_by_rows, Accumulate, MatRef, Matrix, Scalar,
 };
+use crate::parallel::{for_row_blocks, threads, PARALLEL_MIN_MNK};
+use crate::scalar::vectorized;
 use crate::setting::Setting;
 
 /// The most weights and biases an [`Architecture`] may have: 2³² (16 GiB in f32), far
@@ -914,7 +916,7 @@ fn current_and_next<T>(v: &mut [T], l: usize) -> (&mut T, &T) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::matrix::set_threads;
+    use crate::parallel::with_threads;
     use crate::{Activation, Cost, Init};
 
     /// W2's network, [784, 256, 128, 10] ReLU and softmax, seed 5.
@@ -946,13 +948,10 @@ mod tests {
                 .collect();
             let x = Matrix::from_vec(m, 784, data).unwrap();
             let mut one = Pass::new(net.sizes(), m);
-            set_threads(1);
-            net.forward(&x, &mut one).unwrap();
+            with_threads(1, || net.forward(&x, &mut one)).unwrap();
             for threads in [2, 3] {
-                set_threads(threads);
                 let mut pass = Pass::new(net.sizes(), 1);
-                let result = net.infer(&x, &mut pass).map(&bits);
-                set_threads(1);
+                let result = with_threads(threads, || net.infer(&x, &mut pass).map(&bits));
                 assert_eq!(
                     result.unwrap(),
                     bits(one.output()),
@@ -984,9 +983,9 @@ mod tests {
             }
             let first = *bad.iter().min().unwrap();
             for threads in [1, 2, 3] {
-                set_threads(threads);
-                let result = net.infer(&x, &mut Pass::new(net.sizes(), 1)).map(|_| ());
-                set_threads(1);
+                let result = with_threads(threads, || {
+                    net.infer(&x, &mut Pass::new(net.sizes(), 1)).map(|_| ())
+                });
                 match result {
                     Err(Error::NonFinite { row, column, .. }) => {
                         assert_eq!((row, column), first, "{threads} threads")

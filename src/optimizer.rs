@@ -21,10 +21,10 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::setting::Setting;
-
-use crate::matrix::{for_row_blocks, vectorized, Scalar, PARALLEL_MIN_ENTRIES};
 use crate::network::{Gradients, Network};
+use crate::parallel::{for_row_blocks, PARALLEL_MIN_ENTRIES};
+use crate::scalar::{vectorized, Scalar};
+use crate::setting::Setting;
 
 /// An update rule: given the batch gradients `∂C/∂W^[l]`, `∂C/∂b^[l]` and the learning
 /// rate η of this step, change the parameters. It owns the state it carries between steps;

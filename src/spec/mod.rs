@@ -35,7 +35,7 @@ use crate::optimizer::OptimizerKind;
 use crate::schedule::Schedule;
 use crate::setting::Setting;
 
-pub use resolve::{available_threads, default_output, resolve, DataShape, Resolved};
+pub use resolve::{default_output, resolve, DataShape, Resolved};
 pub use run::{precision_of, prepare, Note, Prepared, Summary};
 
 #[cfg(doc)]
@@ -348,7 +348,7 @@ impl TrainSpec {
 }
 
 /// The most threads a spec may ask for.
-pub const MAX_THREADS: usize = 256;
+pub use crate::parallel::MAX_THREADS;
 
 /// The precision of a run's computation and of the model it saves.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

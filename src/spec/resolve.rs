@@ -133,7 +133,7 @@ pub fn resolve(
         Init::default()
     });
     let precision = given.precision.unwrap_or_default();
-    let threads = given.threads.unwrap_or_else(available_threads);
+    let threads = given.threads.unwrap_or_else(crate::parallel::available);
     let scaling = given.scaling.unwrap_or(true);
     let filled = filled_spec(&given, &architecture, &config, init, shape.task, precision);
     Ok(Resolved {
@@ -150,13 +150,6 @@ pub fn resolve(
         threads,
         scaling,
     })
-}
-
-/// The machine's available cores (at most [`crate::spec::MAX_THREADS`]).
-pub fn available_threads() -> usize {
-    std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .clamp(1, crate::spec::MAX_THREADS)
 }
 
 /// The network the spec asks for, for data of `shape`. `spec` is the spec as given (to

@@ -490,7 +490,7 @@ impl<T: Scalar> Prepared<T> {
         on_event: impl FnMut(TrainEvent<'_>) -> ControlFlow<()>,
     ) -> Result<Summary> {
         let config = &self.resolved.config;
-        let training = on_threads(self.resolved.threads, || {
+        let training = crate::parallel::with_threads(self.resolved.threads, || {
             crate::train(
                 &mut self.model.network,
                 &self.train,
@@ -547,10 +547,4 @@ impl<T: Scalar> Prepared<T> {
         self.model.extra.insert("training".into(), summary.record());
         Ok(summary)
     }
-}
-
-/// Runs `f` with `threads` threads for the large products.
-fn on_threads<R>(threads: usize, f: impl FnOnce() -> R) -> R {
-    crate::matrix::set_threads(threads);
-    f()
 }

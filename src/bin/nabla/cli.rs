@@ -51,8 +51,9 @@ pub enum Command {
     /// Draw the network: neurons in columns, one line per weight w_jk^[l], blue for w > 0,
     /// red for w < 0, wider for larger |w|. SVG or PNG by the name given to --out.
     Diagram(DiagramArgs),
-    /// Time the peer workloads W1-W4 (../shared/bench): W1 [784,30,10] sigmoid, W2
-    /// [784,256,128,10] and W3 [784,1024,1024,10] ReLU/softmax training, W4 W2's inference.
+    /// Time the peer workloads W1-W4 (BENCHMARKS.md, scripts/compare.sh): W1 [784,30,10]
+    /// sigmoid, W2 [784,256,128,10] and W3 [784,1024,1024,10] ReLU/softmax training, W4 W2's
+    /// inference.
     ///
     /// Each training workload runs one warm-up epoch, then --epochs timed epochs (training
     /// pass only); the table shows their median. W4: median of 11 passes at batch 2000, and
@@ -63,9 +64,11 @@ pub enum Command {
     /// As in the peers' harness, only timed regions during which other processes used
     /// under a quarter of a core count; more run when too few were clean (the JSON says
     /// whether they all were).
+    #[cfg(feature = "bench")]
     Bench(BenchArgs),
 }
 
+#[cfg(feature = "bench")]
 #[derive(Debug, Args)]
 pub struct BenchArgs {
     /// Comma-separated workloads to run.
@@ -74,7 +77,7 @@ pub struct BenchArgs {
     /// Timed epochs per training workload (after one warm-up epoch).
     #[arg(long, default_value_t = 5)]
     pub epochs: usize,
-    /// Threads (1 to 256) for the large matrix products (M*N*K >= 2^21, and batch-1 products of N*K >= 2^15), the optimizer's update of large layers and batch inference; default: NABLA_THREADS, else 1.
+    /// Threads (1 to 256) for the large matrix products (M*N*K >= 2^21, and batch-1 products of N*K >= 2^15), the optimizer's update of large layers and batch inference; default: NABLA_THREADS, else all cores.
     /// Results are the same bits at any thread count.
     #[arg(long, value_parser = crate::commands::parse_threads, allow_negative_numbers = true)]
     pub threads: Option<usize>,

@@ -1,7 +1,7 @@
 //! One file per subcommand, each `run(args) -> anyhow::Result<()>`.
 
+#[cfg(feature = "bench")]
 mod bench;
-mod contention;
 mod diagram;
 mod eval;
 mod explain;
@@ -34,6 +34,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     };
     let threads = |arg: &ThreadsArg| arg.threads.or(from_env);
     match cli.command {
+        #[cfg(feature = "bench")]
         Command::Bench(args) => bench::run(&args),
         Command::Init(args) => init::run(&args),
         Command::Train(args) => train::run(&args, threads(&args.threads)),
@@ -51,14 +52,13 @@ fn on_threads(
     threads: Option<usize>,
     command: impl FnOnce() -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {
-    nabla::matrix::set_threads(threads.unwrap_or_else(nabla::spec::available_threads));
-    command()
+    nabla::parallel::with_threads(threads.unwrap_or_else(nabla::parallel::available), command)
 }
 
-/// A thread count: a whole number from 1 to [`nabla::matrix::MAX_THREADS`] (for
+/// A thread count: a whole number from 1 to [`nabla::parallel::MAX_THREADS`] (for
 /// `NABLA_THREADS` and `bench --threads`).
 pub fn parse_threads(value: &str) -> Result<usize, String> {
-    let max = nabla::matrix::MAX_THREADS;
+    let max = nabla::parallel::MAX_THREADS;
     match value.trim().parse::<usize>() {
         Ok(n) if (1..=max).contains(&n) => Ok(n),
         _ => Err(format!("must be a whole number from 1 to {max}")),
