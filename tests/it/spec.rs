@@ -104,7 +104,7 @@ fn flags_a_toml_file_and_a_rust_spec_resolve_alike_and_train_to_the_same_bits() 
         "adam's own η"
     );
     assert_eq!(rust_spec_json["beta1"], serde_json::json!(0.8));
-    assert_eq!(rust_spec_json["layers"], serde_json::json!([4, 6, 4, 3]));
+    assert_eq!(rust_spec_json["layers"], serde_json::json!([3, 6, 4, 3]));
     // …and the same bytes: weights, metadata and the training record.
     let flags_bytes = std::fs::read(&by_flags).unwrap();
     assert!(
