@@ -132,6 +132,16 @@ settings! {
     Plot => "plot",
     /// The example to explain.
     Row => "row",
+    /// The format a model is exported to.
+    Format => "format",
+    /// A PyTorch state dict to import.
+    Torch => "torch",
+    /// The input column names of an imported model.
+    Features => "features",
+    /// The class names of an imported model.
+    Classes => "classes",
+    /// The target column names of an imported model.
+    Targets => "targets",
 }
 
 impl Setting {

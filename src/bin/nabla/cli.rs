@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use nabla::export::Format;
 use nabla::model_file::Task;
 use nabla::spec::Preset;
 use nabla::{Activation, Cost, Init, OptimizerKind, Schedule, TrainSpec};
@@ -51,6 +52,15 @@ pub enum Command {
     /// Draw the network: neurons in columns, one line per weight w_jk^[l], blue for w > 0,
     /// red for w < 0, wider for larger |w|. SVG or PNG by the name given to --out.
     Diagram(DiagramArgs),
+    /// Write a model for other tools: ONNX (onnxruntime and every ONNX runtime) or a
+    /// PyTorch nn.Sequential state dict (safetensors) with the Python that rebuilds it.
+    ///
+    /// Both take raw features (the model's input scaling is part of them) and give what
+    /// `nabla predict` gives.
+    Export(ExportArgs),
+    /// Read a PyTorch nn.Sequential of Linear layers (a safetensors state dict, keys
+    /// N.weight and N.bias) as a nabla model file.
+    Import(ImportArgs),
     /// Time the peer workloads W1-W4 (BENCHMARKS.md, scripts/compare.sh): W1 [784,30,10]
     /// sigmoid, W2 [784,256,128,10] and W3 [784,1024,1024,10] ReLU/softmax training, W4 W2's
     /// inference.
@@ -463,6 +473,54 @@ pub struct ExplainArgs {
     /// largest entries).
     #[arg(long)]
     pub full: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The model file.
+    #[arg(long)]
+    pub model: PathBuf,
+    /// onnx (opset 13: one Gemm per layer and its activation, a dynamic batch dimension)
+    /// or torch (nn.Sequential keys 0.weight, 0.bias, 2.weight, ...; the Python that
+    /// rebuilds the module is written beside it, as NAME.py).
+    #[arg(long, value_parser = parse_named::<Format>)]
+    pub format: Format,
+    /// The file to write (atomically), e.g. m.onnx or m.safetensors.
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The state dict: safetensors with keys N.weight ([out, in]) and N.bias ([out]) of
+    /// each nn.Linear, any indices N, in order; F32 or F64. One written by `nabla export
+    /// --format torch` brings its activations, cost, names and scaling along.
+    #[arg(long)]
+    pub torch: PathBuf,
+    /// Activation g of the hidden layers (the modules between the Linear layers).
+    #[arg(long, value_parser = parse_named::<Activation>)]
+    pub activation: Option<Activation>,
+    /// Activation g of the output layer (after the last Linear).
+    #[arg(long, value_parser = parse_named::<Activation>)]
+    pub output: Option<Activation>,
+    /// Cost c_x the model was trained with: quadratic or cross-entropy.
+    #[arg(long, value_parser = parse_named::<Cost>)]
+    pub cost: Option<Cost>,
+    /// What the outputs mean [default: classification].
+    #[arg(long, value_parser = parse_named::<Task>)]
+    pub task: Option<Task>,
+    /// Input column names, one per input (then `predict` and `eval` read CSV columns by name).
+    #[arg(long, value_delimiter = ',')]
+    pub features: Option<Vec<String>>,
+    /// Class names, one per output (classification) [default: 0,1,...].
+    #[arg(long, value_delimiter = ',')]
+    pub classes: Option<Vec<String>>,
+    /// Target column names, one per output (regression).
+    #[arg(long, value_delimiter = ',')]
+    pub targets: Option<Vec<String>>,
+    /// The model file to write (safetensors, atomically).
+    #[arg(long)]
+    pub out: PathBuf,
 }
 
 /// How `nabla explain` prints.

@@ -5,7 +5,9 @@ mod bench;
 mod diagram;
 mod eval;
 mod explain;
+mod export;
 mod grad;
+mod import;
 mod init;
 mod noise;
 mod predict;
@@ -44,6 +46,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Noise(args) => noise::run(&args),
         Command::Explain(args) => on_threads(threads(&args.threads), || explain::run(&args)),
         Command::Diagram(args) => diagram::run(&args),
+        Command::Export(args) => export::run(&args),
+        Command::Import(args) => import::run(&args),
     }
 }
 
