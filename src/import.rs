@@ -53,7 +53,8 @@ struct Linear {
 /// # Errors
 /// As [`from_torch`].
 pub fn torch_precision(bytes: &[u8], path: &Path) -> Result<&'static str> {
-    let tensors = SafeTensors::deserialize(bytes).map_err(|e| bad(path, format!("{e}")))?;
+    let tensors = SafeTensors::deserialize(bytes)
+        .map_err(|e| bad(path, format!("not a safetensors file ({e})")))?;
     let mut dtypes = tensors.tensors().into_iter().map(|(n, t)| (n, t.dtype()));
     match dtypes.next() {
         Some((_, Dtype::F64)) => Ok("f64"),

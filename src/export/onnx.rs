@@ -154,6 +154,17 @@ pub fn to_bytes<T: Scalar>(model: &Model<T>) -> Result<Vec<u8>> {
     Ok(model_proto(model)?.encode_to_vec())
 }
 
+/// Decodes ONNX bytes (a serialized `ModelProto`), e.g. to inspect an exported file.
+///
+/// # Errors
+/// [`crate::Error::InvalidConfig`] naming [`crate::Setting::Model`] when the bytes are not
+/// a `ModelProto`.
+pub fn from_bytes(bytes: &[u8]) -> Result<ModelProto> {
+    ModelProto::decode(bytes).map_err(|e| {
+        crate::Error::config(crate::Setting::Model, format!("not an ONNX model ({e})"))
+    })
+}
+
 /// Writes `model` as ONNX to `path`, atomically.
 ///
 /// # Errors

@@ -28,3 +28,6 @@ mod performance;
 mod data_errors;
 // The training spec: flags, TOML and Rust alike; errors that name settings.
 mod spec;
+// `nabla export` (ONNX, PyTorch) and `nabla import` (PyTorch): graphs, round trips, errors.
+#[cfg(feature = "onnx")]
+mod export;
