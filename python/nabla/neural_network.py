@@ -170,10 +170,9 @@ class _BaseMLP(BaseEstimator):
 
     # -- fitting ---------------------------------------------------------------------
 
-    def _validate_X(self, X, reset, y=None, **kwargs):
-        if y is None:
-            X = validate_data(self, X, reset=reset, dtype=(np.float64, np.float32), order="C", accept_sparse=False)
-            return X
+    def _validate_X(self, X, reset, y="no_validation", **kwargs):
+        if isinstance(y, str) and y == "no_validation":
+            return validate_data(self, X, reset=reset, dtype=(np.float64, np.float32), order="C", accept_sparse=False)
         return validate_data(
             self, X, y, reset=reset, dtype=(np.float64, np.float32), order="C", multi_output=True, accept_sparse=False, **kwargs
         )
