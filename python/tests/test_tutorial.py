@@ -183,3 +183,16 @@ def test_mnist():
     assert X.shape[1] == 784 and X.dtype == np.float32
     assert len(X) == len(y) and len(Xt) == len(yt) and len(Xt) > 0
     assert X.min() >= 0 and X.max() <= 1 and set(np.unique(y)) == set(range(10))
+
+
+def test_docstring_examples():
+    import doctest
+    import warnings
+
+    import nabla.network
+    import nabla.neural_network
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for module in (nabla.network, nabla.neural_network):
+            assert doctest.testmod(module).failed == 0
