@@ -159,10 +159,9 @@ class _BaseMLP(BaseEstimator):
         return int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
 
     def _float_dtype(self, X_dtype):
+        """The network's dtype for a new fit on X of dtype `X_dtype`."""
         if self.dtype not in _DTYPES:
             raise ValueError(f"invalid dtype: expected None, 'float32' or 'float64', got {self.dtype!r}")
-        if hasattr(self, "_model"):
-            return np.dtype(self._model.dtype)
         wanted = _DTYPES[self.dtype]
         if wanted is not None:
             return np.dtype(wanted)

@@ -128,7 +128,9 @@ def test_multioutput_regression_and_float32():
     assert reg.predict(X).shape == (300, 2)
     assert reg.predict(X).dtype == np.float32
     assert reg.score(X, Y) > 0.9
-    assert MLPRegressor(max_iter=2, dtype="float64").fit(X, Y[:, 0]).predict(X).dtype == np.float64
+    reg = MLPRegressor(max_iter=2, dtype="float64").fit(X, Y[:, 0])
+    assert reg.predict(X).dtype == np.float64 and reg.predict(X).shape == (300,)
+    assert reg.set_params(dtype="float32").fit(X.astype(np.float64), Y[:, 0]).predict(X).dtype == np.float32
 
 
 def test_early_stopping_and_verbose(capsys):
