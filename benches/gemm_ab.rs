@@ -185,6 +185,11 @@ mod probes {
 }
 
 fn main() {
+    // One thread, as faer's side runs (`Par::Seq`).
+    nabla::parallel::with_threads(1, ab);
+}
+
+fn ab() {
     #[cfg(target_arch = "x86_64")]
     probes::run();
     let w3 = [

@@ -11,8 +11,7 @@
 use std::hint::black_box;
 use std::time::Duration;
 
-use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use nabla::matrix::set_threads;
+use criterion::{criterion_group, Criterion, Throughput};
 use nabla::{
     gemm, Accumulate, Activation, Architecture, Cost, Gradients, Init, Matrix, Momentum, Network,
     Optimizer, Pass, Predictor, Sgd,
@@ -27,13 +26,12 @@ fn filled(rows: usize, cols: usize, seed: u32) -> Matrix<f32> {
     Matrix::from_vec(rows, cols, data).expect("sizes match")
 }
 
-fn threads_from_env() {
-    if let Some(n) = std::env::var("NABLA_THREADS")
+/// NABLA_THREADS, else 1 (the numbers in BENCHMARKS.md are of one thread unless they say).
+fn threads_from_env() -> usize {
+    std::env::var("NABLA_THREADS")
         .ok()
         .and_then(|v| v.parse().ok())
-    {
-        set_threads(n);
-    }
+        .unwrap_or(1)
 }
 
 /// (batch m, n_in, n_out) of every layer of W1, W2, W3, plus the batch-1 and batch-2000
@@ -52,7 +50,6 @@ const SHAPES: [(usize, usize, usize); 10] = [
 ];
 
 fn products(c: &mut Criterion) {
-    threads_from_env();
     let mut group = c.benchmark_group("gemm");
     group.measurement_time(Duration::from_secs(2));
     group.warm_up_time(Duration::from_millis(500));
@@ -96,7 +93,7 @@ fn products_faer(c: &mut Criterion) {
         MatRef::from_row_major_slice(m.as_slice(), m.rows(), m.cols())
     }
     for &(m, n_in, n_out) in &SHAPES {
-        if m * n_in * n_out < nabla::matrix::AVX512_MIN_MNK && m != 1 {
+        if m * n_in * n_out < nabla::kernels::AVX512_MIN_MNK && m != 1 {
             continue;
         }
         let (a, w, e) = (
@@ -209,7 +206,6 @@ const STEPS: [Step; 3] = [
 ];
 
 fn steps(c: &mut Criterion) {
-    threads_from_env();
     let mut group = c.benchmark_group("step");
     group.measurement_time(Duration::from_secs(3));
     group.warm_up_time(Duration::from_millis(500));
@@ -249,7 +245,6 @@ fn steps(c: &mut Criterion) {
 /// W4's network at batch 1 on the first 256 test images in turn (their pixels are 81%
 /// zeros, as in the whole test set).
 fn batch1(c: &mut Criterion) {
-    threads_from_env();
     let mut group = c.benchmark_group("batch1");
     group.measurement_time(Duration::from_secs(2));
     group.warm_up_time(Duration::from_millis(500));
@@ -283,4 +278,11 @@ fn batch1(c: &mut Criterion) {
 }
 
 criterion_group!(benches, products, products_faer, elementwise, steps, batch1);
-criterion_main!(benches);
+
+// criterion_main!, with every group at the thread count of NABLA_THREADS.
+fn main() {
+    nabla::parallel::with_threads(threads_from_env(), || {
+        benches();
+        Criterion::default().configure_from_args().final_summary();
+    });
+}

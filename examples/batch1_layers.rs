@@ -16,7 +16,10 @@ fn main() -> nabla::Result<()> {
         .nth(1)
         .and_then(|t| t.parse().ok())
         .unwrap_or(1);
-    nabla::matrix::set_threads(threads);
+    nabla::parallel::with_threads(threads, || run(threads))
+}
+
+fn run(threads: usize) -> nabla::Result<()> {
     let arch = Architecture::new(
         &[784, 256, 128, 10],
         Activation::Relu,

@@ -36,7 +36,10 @@ fn main() -> nabla::Result<()> {
         .nth(1)
         .and_then(|t| t.parse().ok())
         .unwrap_or(1);
-    nabla::matrix::set_threads(threads);
+    nabla::parallel::with_threads(threads, || run(threads))
+}
+
+fn run(threads: usize) -> nabla::Result<()> {
     let (_, test) = embedded_mnist::<f32>()?;
     let network = |sizes: &[usize]| -> nabla::Result<Network<f32>> {
         let arch = Architecture::new(

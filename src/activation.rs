@@ -6,7 +6,8 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::matrix::{vectorized, Matrix, Scalar};
+use crate::matrix::{Matrix, Scalar};
+use crate::scalar::vectorized;
 
 /// The activation function g, applied element-wise (softmax: row-wise).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -299,7 +300,7 @@ impl FromStr for Activation {
             .ok_or_else(|| {
                 let names: Vec<_> = Self::ALL.iter().map(|g| g.name()).collect();
                 crate::Error::config(
-                    "activation",
+                    crate::Setting::Activation,
                     format!(
                         "unknown activation '{s}' (expected one of: {})",
                         names.join(", ")

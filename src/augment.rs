@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::matrix::{Matrix, Scalar};
+use crate::setting::Setting;
 
 /// Random translations of `height × width` images stored row-major, one per example row.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -27,7 +28,7 @@ impl Shift {
     pub fn validate(&self, features: usize) -> Result<()> {
         if self.width * self.height != features {
             return Err(Error::config(
-                "--augment-shift",
+                Setting::AugmentShift,
                 format!(
                     "images of {}×{} pixels need {} inputs, the data has {features}",
                     self.height,
@@ -38,7 +39,7 @@ impl Shift {
         }
         if self.max == 0 || self.max >= self.width.min(self.height) {
             return Err(Error::config(
-                "--augment-shift",
+                Setting::AugmentShift,
                 format!(
                     "the shift must be between 1 and {} pixels",
                     self.width.min(self.height).saturating_sub(1)

@@ -7,7 +7,9 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 use crate::activation::Activation;
-use crate::matrix::{vectorized, Matrix, Scalar};
+use crate::matrix::{Matrix, Scalar};
+use crate::scalar::vectorized;
+use crate::setting::Setting;
 
 /// The cost function `c_x` of one example x with target y.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -44,7 +46,7 @@ impl Cost {
     pub fn check_output(self, g: Activation) -> crate::Result<()> {
         if self == Self::CrossEntropy && !matches!(g, Activation::Sigmoid | Activation::Softmax) {
             return Err(crate::Error::config(
-                "--cost",
+                Setting::Cost,
                 format!("cross-entropy needs a sigmoid or softmax output layer, not {g}"),
             ));
         }
@@ -188,7 +190,7 @@ impl FromStr for Cost {
             "quadratic" | "mse" | "squared" => Ok(Self::Quadratic),
             "cross-entropy" | "crossentropy" | "ce" | "log-loss" => Ok(Self::CrossEntropy),
             _ => Err(crate::Error::config(
-                "cost",
+                crate::Setting::Cost,
                 format!("unknown cost '{s}' (expected quadratic or cross-entropy)"),
             )),
         }

@@ -2,6 +2,8 @@
 
 use std::path::PathBuf;
 
+use crate::setting::Setting;
+
 /// Everything that can go wrong when building, training, loading or saving a network.
 ///
 /// Messages are lowercase, name the file, line, column or field at fault, and do not repeat
@@ -67,11 +69,14 @@ pub enum Error {
         what: String,
     },
     /// Occurs when a setting is out of range or settings contradict each other.
-    #[error("invalid {field}: {message}")]
+    ///
+    /// Displayed with the settings' [`TrainSpec`](crate::TrainSpec) names; a front end shows
+    /// its own names with [`Error::render`].
+    #[error("invalid {setting}: {}", crate::setting::render(message, &|s| s.name().to_string()))]
     InvalidConfig {
-        /// The setting, named as on the command line where there is one (e.g. "--lr").
-        field: String,
-        /// What is wrong with it.
+        /// The setting at fault.
+        setting: Setting,
+        /// What is wrong with it; other settings appear in it as [`Setting::mention`]s.
         message: String,
     },
     /// Occurs when a model file is truncated, foreign or inconsistent.
@@ -91,6 +96,7 @@ pub enum Error {
         message: String,
     },
     /// Occurs when noise is asked for with invalid settings or points.
+    #[cfg(feature = "noise")]
     #[error(transparent)]
     Noise(#[from] crate::noise::NoiseError),
 }
@@ -99,11 +105,33 @@ pub enum Error {
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
-    /// An [`Error::InvalidConfig`] for `field`.
-    pub fn config(field: impl Into<String>, message: impl Into<String>) -> Self {
+    /// An [`Error::InvalidConfig`] for `setting`.
+    pub fn config(setting: Setting, message: impl Into<String>) -> Self {
         Error::InvalidConfig {
-            field: field.into(),
+            setting,
             message: message.into(),
+        }
+    }
+
+    /// The message, with every setting named by `name_of` (a front end's names for them:
+    /// `--lr` on the command line, `learning_rate_init` in Python). Other errors display
+    /// as they are.
+    pub fn render(&self, name_of: &dyn Fn(Setting) -> String) -> String {
+        match self {
+            Error::InvalidConfig { setting, message } => format!(
+                "invalid {}: {}",
+                name_of(*setting),
+                crate::setting::render(message, name_of)
+            ),
+            other => other.to_string(),
+        }
+    }
+
+    /// The setting at fault, for [`Error::InvalidConfig`].
+    pub fn setting(&self) -> Option<Setting> {
+        match self {
+            Error::InvalidConfig { setting, .. } => Some(*setting),
+            _ => None,
         }
     }
 

@@ -26,6 +26,7 @@ use crate::error::{Error, Result};
 use crate::grad_check::{central_difference, relative_error, DEFAULT_STEP};
 use crate::matrix::Matrix;
 use crate::network::{Architecture, Gradients, Network, Pass};
+use crate::setting::Setting;
 
 /// The equations of the tutorial, so that code, docs and output cite them the same way.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -786,7 +787,7 @@ pub fn example_at(
 ) -> Result<(Vec<f64>, Vec<f64>)> {
     if row == 0 || row > x.rows() {
         return Err(Error::config(
-            "--row",
+            Setting::Row,
             format!(
                 "row {row} does not exist: {what} has {} data row{} (rows count from 1)",
                 x.rows(),
@@ -898,7 +899,7 @@ mod tests {
         let y = x.clone();
         let err = example_at(&x, &y, 3, "data.csv").unwrap_err().to_string();
         assert!(
-            err.contains("--row") && err.contains("data.csv") && err.contains("2 data rows"),
+            err.contains("row") && err.contains("data.csv") && err.contains("2 data rows"),
             "{err}"
         );
         assert!(example_at(&x, &y, 0, "data.csv").is_err());

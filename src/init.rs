@@ -91,7 +91,7 @@ impl FromStr for Init {
             "xavier" | "glorot" => Ok(Self::Xavier),
             "he" | "kaiming" => Ok(Self::He),
             _ => Err(crate::Error::config(
-                "init",
+                crate::Setting::Init,
                 format!("unknown initialisation '{s}' (expected nielsen, xavier or he)"),
             )),
         }

@@ -36,24 +36,32 @@
 pub mod activation;
 pub mod atomic;
 pub mod augment;
+#[cfg(feature = "bench")]
+pub mod bench;
 pub mod cost;
 pub mod data;
 pub mod error;
 pub mod explain;
 pub mod grad_check;
 pub mod init;
+pub mod kernels;
 pub mod matrix;
 pub mod metrics;
 pub mod model_file;
 pub mod network;
+#[cfg(feature = "noise")]
 pub mod noise;
 pub mod optimizer;
+pub mod parallel;
+#[cfg(feature = "plot")]
 pub mod plot;
 pub mod predictor;
+pub mod scalar;
 pub mod schedule;
+pub mod setting;
 mod sgemm;
+pub mod spec;
 pub mod train;
-mod workers;
 
 pub use activation::Activation;
 pub use cost::Cost;
@@ -67,6 +75,8 @@ pub use network::{Architecture, Gradients, Network, Pass};
 pub use optimizer::{Adam, Lbfgs, Momentum, Optimizer, OptimizerKind, RmsProp, Rprop, Sgd};
 pub use predictor::Predictor;
 pub use schedule::Schedule;
+pub use setting::Setting;
+pub use spec::{Preset, Summary, TrainSpec};
 pub use train::{train, train_with, EpochReport, TrainConfig, TrainEvent, Training};
 
 /// The README's examples, compiled and run as doctests.

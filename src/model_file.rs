@@ -38,6 +38,7 @@ use crate::data::Scaling;
 use crate::error::{Error, Result};
 use crate::matrix::{Matrix, Scalar};
 use crate::network::{Architecture, Network};
+use crate::setting::Setting;
 
 /// The format tag written to and required in the metadata.
 pub const FORMAT: &str = "nabla/1";
@@ -68,7 +69,7 @@ impl FromStr for Task {
             "classification" | "classify" => Ok(Task::Classification),
             "regression" | "regress" => Ok(Task::Regression),
             _ => Err(Error::config(
-                "--task",
+                Setting::Task,
                 format!("unknown task '{s}' (expected classification or regression)"),
             )),
         }
@@ -191,7 +192,7 @@ impl<T: Scalar> Model<T> {
                 other => other.to_string(),
             };
             return Err(Error::config(
-                "model",
+                Setting::Model,
                 format!("cannot be saved to {}: {why}", path.display()),
             ));
         }

@@ -19,10 +19,13 @@ use crate::activation::Activation;
 use crate::cost::Cost;
 use crate::error::{Error, Result};
 use crate::init::Init;
+use crate::kernels::GemmKernel;
 use crate::matrix::{
-    first_non_finite, for_row_blocks, gemm, gemm_block, gemm_cut_by_rows, threads, vectorized,
-    Accumulate, GemmKernel, MatRef, Matrix, Scalar, PARALLEL_MIN_MNK,
+    first_non_finite, gemm, gemm_block, gemm_cut_by_rows, Accumulate, MatRef, Matrix, Scalar,
 };
+use crate::parallel::{for_row_blocks, threads, PARALLEL_MIN_MNK};
+use crate::scalar::vectorized;
+use crate::setting::Setting;
 
 /// The most weights and biases an [`Architecture`] may have: 2³² (16 GiB in f32), far
 /// beyond the networks nabla is made for, and a clear error instead of an allocation
@@ -71,7 +74,7 @@ impl Architecture {
     pub fn validate(&self) -> Result<()> {
         if self.sizes.len() < 2 {
             return Err(Error::config(
-                "--layers",
+                Setting::Layers,
                 format!(
                     "need at least an input and an output size, got {:?}",
                     self.sizes
@@ -80,7 +83,7 @@ impl Architecture {
         }
         if let Some(i) = self.sizes.iter().position(|&n| n == 0) {
             return Err(Error::config(
-                "--layers",
+                Setting::Layers,
                 format!("layer {i} has size 0 (sizes {:?})", self.sizes),
             ));
         }
@@ -89,7 +92,7 @@ impl Architecture {
             .is_none_or(|count| count > MAX_PARAMETERS)
         {
             return Err(Error::config(
-                "--layers",
+                Setting::Layers,
                 format!(
                     "sizes {:?} make more than {MAX_PARAMETERS} weights and biases, more than nabla holds in memory",
                     self.sizes
@@ -98,14 +101,17 @@ impl Architecture {
         }
         if self.output == Activation::Softmax && self.sizes[self.sizes.len() - 1] == 1 {
             return Err(Error::config(
-                "--output",
+                Setting::Output,
                 "softmax over one output is always 1 and learns nothing (use sigmoid for one output)",
             ));
         }
         if self.hidden == Activation::Softmax && self.sizes.len() > 2 {
             return Err(Error::config(
-                "--activation",
-                "softmax is only for the output layer (use --output softmax)",
+                Setting::Activation,
+                format!(
+                    "softmax is only for the output layer (use {} softmax)",
+                    Setting::Output.mention()
+                ),
             ));
         }
         self.cost.check_output(self.output)
@@ -292,7 +298,7 @@ impl<T: Scalar> Network<T> {
         let count = arch.parameter_count().unwrap_or(usize::MAX);
         if Vec::<T>::new().try_reserve_exact(count).is_err() {
             return Err(Error::config(
-                "--layers",
+                Setting::Layers,
                 format!(
                     "sizes {:?} need {count} weights and biases ({:.1} GiB), more than this machine can allocate",
                     arch.sizes,
@@ -910,7 +916,7 @@ fn current_and_next<T>(v: &mut [T], l: usize) -> (&mut T, &T) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::matrix::set_threads;
+    use crate::parallel::with_threads;
     use crate::{Activation, Cost, Init};
 
     /// W2's network, [784, 256, 128, 10] ReLU and softmax, seed 5.
@@ -942,13 +948,10 @@ mod tests {
                 .collect();
             let x = Matrix::from_vec(m, 784, data).unwrap();
             let mut one = Pass::new(net.sizes(), m);
-            set_threads(1);
-            net.forward(&x, &mut one).unwrap();
+            with_threads(1, || net.forward(&x, &mut one)).unwrap();
             for threads in [2, 3] {
-                set_threads(threads);
                 let mut pass = Pass::new(net.sizes(), 1);
-                let result = net.infer(&x, &mut pass).map(&bits);
-                set_threads(1);
+                let result = with_threads(threads, || net.infer(&x, &mut pass).map(&bits));
                 assert_eq!(
                     result.unwrap(),
                     bits(one.output()),
@@ -980,9 +983,9 @@ mod tests {
             }
             let first = *bad.iter().min().unwrap();
             for threads in [1, 2, 3] {
-                set_threads(threads);
-                let result = net.infer(&x, &mut Pass::new(net.sizes(), 1)).map(|_| ());
-                set_threads(1);
+                let result = with_threads(threads, || {
+                    net.infer(&x, &mut Pass::new(net.sizes(), 1)).map(|_| ())
+                });
                 match result {
                     Err(Error::NonFinite { row, column, .. }) => {
                         assert_eq!((row, column), first, "{threads} threads")

@@ -21,8 +21,10 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::matrix::{for_row_blocks, vectorized, Scalar, PARALLEL_MIN_ENTRIES};
 use crate::network::{Gradients, Network};
+use crate::parallel::{for_row_blocks, PARALLEL_MIN_ENTRIES};
+use crate::scalar::{vectorized, Scalar};
+use crate::setting::Setting;
 
 /// An update rule: given the batch gradients `∂C/∂W^[l]`, `∂C/∂b^[l]` and the learning
 /// rate η of this step, change the parameters. It owns the state it carries between steps;
@@ -520,15 +522,19 @@ impl OptimizerKind {
         "sgd", "momentum", "rmsprop", "adam", "adamw", "rprop", "lbfgs",
     ];
 
-    /// Its settings as (command-line flag, value), in a fixed order for each kind (empty
-    /// for SGD and Rprop).
-    pub fn settings(self) -> Vec<(&'static str, f64)> {
+    /// Its settings with their values, in a fixed order for each kind (empty for SGD and
+    /// Rprop).
+    pub fn settings(self) -> Vec<(Setting, f64)> {
         match self {
             Self::Sgd | Self::Rprop => Vec::new(),
-            Self::Momentum { mu, .. } => vec![("--momentum", mu)],
-            Self::RmsProp { alpha, eps } => vec![("--alpha", alpha), ("--eps", eps)],
+            Self::Momentum { mu, .. } => vec![(Setting::Momentum, mu)],
+            Self::RmsProp { alpha, eps } => vec![(Setting::Alpha, alpha), (Setting::Eps, eps)],
             Self::Adam { beta1, beta2, eps } => {
-                vec![("--beta1", beta1), ("--beta2", beta2), ("--eps", eps)]
+                vec![
+                    (Setting::Beta1, beta1),
+                    (Setting::Beta2, beta2),
+                    (Setting::Eps, eps),
+                ]
             }
             Self::AdamW {
                 beta1,
@@ -536,12 +542,12 @@ impl OptimizerKind {
                 eps,
                 weight_decay,
             } => vec![
-                ("--beta1", beta1),
-                ("--beta2", beta2),
-                ("--eps", eps),
-                ("--weight-decay", weight_decay),
+                (Setting::Beta1, beta1),
+                (Setting::Beta2, beta2),
+                (Setting::Eps, eps),
+                (Setting::WeightDecay, weight_decay),
             ],
-            Self::Lbfgs { history } => vec![("--history", history as f64)],
+            Self::Lbfgs { history } => vec![(Setting::History, history as f64)],
         }
     }
 
@@ -635,7 +641,7 @@ impl FromStr for OptimizerKind {
             "rprop" => Ok(Self::Rprop),
             "lbfgs" | "l-bfgs" => Ok(Self::Lbfgs { history: 100 }),
             _ => Err(crate::Error::config(
-                "--optimizer",
+                Setting::Optimizer,
                 format!(
                     "unknown optimizer '{s}' (expected one of: {})",
                     Self::NAMES.join(", ")

@@ -25,6 +25,7 @@ use crate::matrix::Scalar;
 use crate::metrics::Evaluation;
 use crate::model_file::Task;
 use crate::network::Network;
+use crate::setting::Setting;
 use crate::train::EpochReport;
 
 /// Width and height in pixels of [`training_curves`].
@@ -67,8 +68,8 @@ impl ImageFormat {
     /// The format of a path by its extension (`.svg` or `.png`, any case).
     ///
     /// # Errors
-    /// [`Error::InvalidConfig`] for `flag` when the extension is neither.
-    pub fn of_path(path: &Path, flag: &str) -> Result<ImageFormat> {
+    /// [`Error::InvalidConfig`] for `setting` when the extension is neither.
+    pub fn of_path(path: &Path, setting: Setting) -> Result<ImageFormat> {
         match path
             .extension()
             .and_then(|e| e.to_str())
@@ -78,7 +79,7 @@ impl ImageFormat {
             Some("svg") => Ok(ImageFormat::Svg),
             Some("png") => Ok(ImageFormat::Png),
             _ => Err(Error::config(
-                flag,
+                setting,
                 format!(
                     "{}: the picture's name must end in .svg or .png",
                     path.display()
@@ -164,7 +165,7 @@ fn series_name(set: &str, metric: &str) -> &'static str {
 /// [`Error::Empty`] for an empty history, [`Error::InvalidConfig`] (`--plot`) for an
 /// extension other than `.svg` or `.png`, [`Error::Io`] when the file cannot be written.
 pub fn training_curves(history: &[EpochReport], task: Task, path: &Path) -> Result<()> {
-    let bytes = match ImageFormat::of_path(path, "--plot")? {
+    let bytes = match ImageFormat::of_path(path, Setting::Plot)? {
         ImageFormat::Svg => training_curves_svg(history, task)?.into_bytes(),
         ImageFormat::Png => training_curves_png(history, task)?,
     };
@@ -419,7 +420,7 @@ pub fn network_diagram_png<T: Scalar>(net: &Network<T>) -> Result<Vec<u8>> {
 /// [`Error::InvalidConfig`] (`--out`) for an extension other than `.svg` or `.png`,
 /// [`Error::Io`] when the file cannot be written.
 pub fn network_diagram<T: Scalar>(net: &Network<T>, path: &Path) -> Result<()> {
-    let bytes = match ImageFormat::of_path(path, "--out")? {
+    let bytes = match ImageFormat::of_path(path, Setting::Out)? {
         ImageFormat::Svg => network_diagram_svg(net).into_bytes(),
         ImageFormat::Png => network_diagram_png(net)?,
     };
@@ -702,17 +703,17 @@ mod tests {
     #[test]
     fn the_format_comes_from_the_extension() {
         assert_eq!(
-            ImageFormat::of_path(Path::new("a/b.SVG"), "--out").unwrap(),
+            ImageFormat::of_path(Path::new("a/b.SVG"), Setting::Out).unwrap(),
             ImageFormat::Svg
         );
         assert_eq!(
-            ImageFormat::of_path(Path::new("b.png"), "--out").unwrap(),
+            ImageFormat::of_path(Path::new("b.png"), Setting::Out).unwrap(),
             ImageFormat::Png
         );
-        let err = ImageFormat::of_path(Path::new("b.jpg"), "--plot")
+        let err = ImageFormat::of_path(Path::new("b.jpg"), Setting::Plot)
             .unwrap_err()
             .to_string();
-        assert!(err.contains("--plot") && err.contains("b.jpg"), "{err}");
+        assert!(err.contains("plot") && err.contains("b.jpg"), "{err}");
     }
 
     #[test]

@@ -15,7 +15,8 @@
 use std::borrow::Borrow;
 
 use crate::error::{Error, Result};
-use crate::matrix::{first_non_finite, gemm, Accumulate, GemmKernel, MatRef, Matrix, Scalar};
+use crate::kernels::GemmKernel;
+use crate::matrix::{first_non_finite, gemm, Accumulate, MatRef, Matrix, Scalar};
 use crate::network::Network;
 
 /// Layers with fewer weights than this keep the dense batch-1 loops: their weights stay
@@ -169,8 +170,8 @@ fn transpose<T: Scalar>(w: &Matrix<T>) -> Matrix<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::matrix::set_threads;
     use crate::network::Pass;
+    use crate::parallel::with_threads;
     use crate::{Activation, Architecture, Cost, Init};
 
     fn bits<T: Scalar>(values: &[T]) -> Vec<u64> {
@@ -229,11 +230,9 @@ mod tests {
             assert!(predictor.transposed[0].is_some(), "{sizes:?}");
         }
         for x in inputs::<T>(sizes[0]) {
-            let want = infer_one(&network, &x);
+            let want = with_threads(1, || infer_one(&network, &x));
             for threads in [1, 2] {
-                set_threads(threads);
-                let got = predictor.predict(&x).map(bits);
-                set_threads(1);
+                let got = with_threads(threads, || predictor.predict(&x).map(bits));
                 assert_eq!(got.unwrap(), want, "{sizes:?}, {threads} threads");
             }
         }

@@ -16,6 +16,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::setting::Setting;
 
 /// A learning-rate schedule.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize, Default)]
@@ -75,7 +76,7 @@ impl Schedule {
     /// # Errors
     /// [`Error::InvalidConfig`] naming `--schedule`.
     pub fn validate(&self) -> Result<()> {
-        let bad = |m: &str| Err(Error::config("--schedule", m.to_string()));
+        let bad = |m: &str| Err(Error::config(Setting::Schedule, m.to_string()));
         match *self {
             Self::Step { step, gamma } if step == 0 || !(gamma > 0.0 && gamma.is_finite()) => {
                 bad("step needs a step of at least 1 epoch and a positive gamma")
@@ -218,7 +219,7 @@ impl FromStr for Schedule {
                 tol: 1e-4,
             }),
             _ => Err(Error::config(
-                "--schedule",
+                Setting::Schedule,
                 format!(
                     "unknown schedule '{s}' (expected one of: {})",
                     Self::NAMES.join(", ")

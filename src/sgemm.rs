@@ -23,7 +23,7 @@
 //! cutting C into blocks for threads changes no bit.
 //!
 //! Only f32 and only AVX-512: f64 (gradient checks) and other CPUs use faer, and products
-//! below [`crate::matrix`]'s cut-off stay on faer, which is faster there.
+//! below [`crate::kernels`]'s cut-off stay on faer, which is faster there.
 
 use std::cell::RefCell;
 
@@ -388,6 +388,10 @@ mod x86 {
     /// `c ← α a B (+ c)` for one row a (k contiguous entries): the batch-1 forward pass
     /// (`B = Wᵀ`, W's rows contiguous: dot products) and BP2 (`B = W`: rows of B scaled and
     /// summed). Packing would cost more than the product here, so B is read in place.
+    ///
+    /// # Safety
+    /// `available()` must be true; a (k floats), b (k × n) and c (n floats) must be valid
+    /// for those extents, and c must not overlap a or b.
     #[allow(clippy::too_many_arguments)]
     #[target_feature(enable = "avx512f")]
     pub unsafe fn gemv(
@@ -852,14 +856,16 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    /// Entry (i, j) of an r × c matrix stored row-major (`transposed` false) or as its
-    /// transpose (c × r row-major), filled with a hash of the index.
+    /// `rows × cols` entries, each a hash of its index in [-1, 1]; [`view`] reads them as
+    /// a matrix or as its transpose.
     fn filled(rows: usize, cols: usize, seed: u64) -> Vec<f32> {
         (0..rows * cols)
             .map(|i| ((i as u64 * 2_654_435_761 + seed) % 2001) as f32 / 1000.0 - 1.0)
             .collect()
     }
 
+    /// An r × c view of `data`: stored row-major (`transposed` false) or as its transpose
+    /// (c × r row-major).
     fn view(data: &[f32], rows: usize, cols: usize, transposed: bool) -> MatRef<'_, f32> {
         if transposed {
             MatRef::from_row_major_slice(data, cols, rows).transpose()
@@ -1126,7 +1132,8 @@ mod tests {
 
     #[test]
     fn gemm_sends_large_f32_products_here_and_gets_them_right() {
-        use crate::matrix::{gemm, Accumulate, Matrix, AVX512_MIN_MNK};
+        use crate::kernels::AVX512_MIN_MNK;
+        use crate::matrix::{gemm, Accumulate, Matrix};
         let (m, k, n) = (64, 300, 900);
         assert!(m * k * n >= AVX512_MIN_MNK);
         let a = Matrix::from_vec(m, k, filled(m, k, 5)).unwrap();

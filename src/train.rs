@@ -24,6 +24,7 @@ use crate::metrics::{evaluate, Evaluation};
 use crate::network::{Gradients, Network, Pass};
 use crate::optimizer::{Optimizer, OptimizerKind};
 use crate::schedule::{Schedule, Scheduler};
+use crate::setting::Setting;
 
 /// How to train.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -91,26 +92,26 @@ impl TrainConfig {
     /// [`Error::InvalidConfig`] naming the flag.
     pub fn validate(&self) -> Result<()> {
         if self.epochs == 0 {
-            return Err(Error::config("--epochs", "must be at least 1"));
+            return Err(Error::config(Setting::Epochs, "must be at least 1"));
         }
         if self.batch_size == 0 {
-            return Err(Error::config("--batch-size", "must be at least 1"));
+            return Err(Error::config(Setting::BatchSize, "must be at least 1"));
         }
         if !(self.learning_rate.is_finite() && self.learning_rate > 0.0) {
             return Err(Error::config(
-                "--lr",
+                Setting::LearningRate,
                 format!("must be a positive number, got {}", self.learning_rate),
             ));
         }
         if let OptimizerKind::Momentum { mu, .. } = self.optimizer {
             if !(0.0..1.0).contains(&mu) {
                 return Err(Error::config(
-                    "--momentum",
+                    Setting::Momentum,
                     format!("must be in [0, 1), got {mu}"),
                 ));
             }
         }
-        for (flag, v) in [("--l2", self.l2), ("--l1", self.l1)] {
+        for (flag, v) in [(Setting::L2, self.l2), (Setting::L1, self.l1)] {
             if !(v.is_finite() && v >= 0.0) {
                 return Err(Error::config(
                     flag,
@@ -120,38 +121,41 @@ impl TrainConfig {
         }
         if !(0.0..1.0).contains(&self.dropout) {
             return Err(Error::config(
-                "--dropout",
+                Setting::Dropout,
                 format!("must be in [0, 1), got {}", self.dropout),
             ));
         }
         if let Some(c) = self.clip_norm {
             if !(c.is_finite() && c > 0.0) {
                 return Err(Error::config(
-                    "--clip-norm",
+                    Setting::ClipNorm,
                     format!("must be a positive number, got {c}"),
                 ));
             }
         }
         if !(0.0..1.0).contains(&self.validation) {
             return Err(Error::config(
-                "--validation",
+                Setting::Validation,
                 format!("must be a fraction in [0, 1), got {}", self.validation),
             ));
         }
         if self.patience.is_some() && self.validation == 0.0 {
             return Err(Error::config(
-                "--patience",
-                "early stopping needs a validation set: add --validation, e.g. 0.1",
+                Setting::Patience,
+                format!(
+                    "early stopping needs a validation set: add {}, e.g. 0.1",
+                    Setting::Validation.mention()
+                ),
             ));
         }
         if self.patience == Some(0) {
-            return Err(Error::config("--patience", "must be at least 1"));
+            return Err(Error::config(Setting::Patience, "must be at least 1"));
         }
         self.validate_optimizer()?;
         if let Schedule::Cosine { eta_min, .. } = self.schedule {
             if eta_min > self.learning_rate {
                 return Err(Error::config(
-                    "--eta-min",
+                    Setting::EtaMin,
                     format!(
                         "must not exceed the learning rate {} (cosine anneals from it down to eta_min), got {eta_min}",
                         self.learning_rate
@@ -164,14 +168,14 @@ impl TrainConfig {
 
     /// The optimizer's own settings: decay rates in [0, 1), ε positive, weight decay ≥ 0.
     fn validate_optimizer(&self) -> Result<()> {
-        let unit = |flag: &str, v: f64| {
+        let unit = |flag: Setting, v: f64| {
             if (0.0..1.0).contains(&v) {
                 Ok(())
             } else {
                 Err(Error::config(flag, format!("must be in [0, 1), got {v}")))
             }
         };
-        let positive = |flag: &str, v: f64| {
+        let positive = |flag: Setting, v: f64| {
             if v.is_finite() && v > 0.0 {
                 Ok(())
             } else {
@@ -183,13 +187,13 @@ impl TrainConfig {
         };
         match self.optimizer {
             OptimizerKind::RmsProp { alpha, eps } => {
-                unit("--alpha", alpha)?;
-                positive("--eps", eps)
+                unit(Setting::Alpha, alpha)?;
+                positive(Setting::Eps, eps)
             }
             OptimizerKind::Adam { beta1, beta2, eps } => {
-                unit("--beta1", beta1)?;
-                unit("--beta2", beta2)?;
-                positive("--eps", eps)
+                unit(Setting::Beta1, beta1)?;
+                unit(Setting::Beta2, beta2)?;
+                positive(Setting::Eps, eps)
             }
             OptimizerKind::AdamW {
                 beta1,
@@ -197,14 +201,14 @@ impl TrainConfig {
                 eps,
                 weight_decay,
             } => {
-                unit("--beta1", beta1)?;
-                unit("--beta2", beta2)?;
-                positive("--eps", eps)?;
+                unit(Setting::Beta1, beta1)?;
+                unit(Setting::Beta2, beta2)?;
+                positive(Setting::Eps, eps)?;
                 if weight_decay.is_finite() && weight_decay >= 0.0 {
                     Ok(())
                 } else {
                     Err(Error::config(
-                        "--weight-decay",
+                        Setting::WeightDecay,
                         format!("must be a number >= 0, got {weight_decay}"),
                     ))
                 }
@@ -230,6 +234,7 @@ pub struct EpochReport {
     /// The evaluation on the test set after the epoch.
     pub test: Option<Evaluation>,
     /// Seconds of the training pass alone (evaluation excluded).
+    #[serde(default)]
     pub seconds: f64,
 }
 
@@ -396,7 +401,7 @@ pub fn train_with<T: Scalar>(
         }
         let seconds = started.elapsed().as_secs_f64();
         if net.check_parameters().is_err() {
-            return Err(Error::config("--lr", format!("training diverged in epoch {epoch}: a weight became NaN or infinite (try a smaller learning rate)")));
+            return Err(Error::config(Setting::LearningRate, format!("training diverged in epoch {epoch}: a weight became NaN or infinite (try a smaller learning rate)")));
         }
         let train_cost = if config.evaluate_train {
             Some(evaluate(net, train)?.cost)
@@ -538,7 +543,7 @@ pub fn split_validation<T: Scalar>(
 ) -> Result<(Dataset<T>, Dataset<T>)> {
     if !(fraction > 0.0 && fraction < 1.0) {
         return Err(Error::config(
-            "--validation",
+            Setting::Validation,
             format!("must be a fraction between 0 and 1, got {fraction:e}"),
         ));
     }
@@ -565,7 +570,7 @@ pub fn split_validation<T: Scalar>(
     }
     if held.is_empty() || keep.is_empty() {
         return Err(Error::config(
-            "--validation",
+            Setting::Validation,
             format!(
                 "{fraction} of {} examples leaves an empty training or validation set",
                 data.len()

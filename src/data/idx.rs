@@ -9,7 +9,8 @@ use crate::error::{Error, Result};
 use crate::matrix::{Matrix, Scalar};
 
 /// The embedded MNIST subset (8000 training and 2000 test digits, gzip IDX), so that
-/// `nabla train` works with no files at hand.
+/// `nabla train` works with no files at hand (feature "mnist").
+#[cfg(feature = "mnist")]
 pub mod embedded {
     /// Training images (8000 × 28 × 28).
     pub const TRAIN_IMAGES: &[u8] =
@@ -174,6 +175,7 @@ pub fn is_idx_path(path: &Path) -> bool {
 }
 
 /// The embedded MNIST subset: `(train, test)`.
+#[cfg(feature = "mnist")]
 pub fn embedded_mnist<T: Scalar>() -> Result<(Dataset<T>, Dataset<T>)> {
     let p = |s: &str| PathBuf::from(format!("<embedded>/data/mnist-10k/{s}"));
     let train = dataset_from_bytes(

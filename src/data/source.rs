@@ -9,6 +9,7 @@ use crate::data::{idx, Dataset, Scaling};
 use crate::error::{Error, Result};
 use crate::matrix::{Matrix, Scalar};
 use crate::model_file::{Model, Task};
+use crate::setting::Setting;
 
 /// A data file read for training a new model.
 #[derive(Clone, Debug)]
@@ -80,20 +81,20 @@ pub fn read_training_ignoring<T: Scalar>(
         .find_map(|(i, name)| ignore[..i].contains(name).then_some(name))
     {
         return Err(Error::config(
-            "--ignore",
+            Setting::Ignore,
             format!("column '{}' given twice", one_line(twice)),
         ));
     }
     if idx::is_idx_path(path) {
         if !ignore.is_empty() {
             return Err(Error::config(
-                "--ignore",
+                Setting::Ignore,
                 "applies to the columns of a CSV file, not to an IDX file",
             ));
         }
         if task == Some(Task::Regression) {
             return Err(Error::config(
-                "--task",
+                Setting::Task,
                 "IDX files hold class labels: use classification",
             ));
         }
@@ -125,10 +126,11 @@ pub fn read_training_ignoring<T: Scalar>(
         .collect::<Result<_>>()?;
     if let Some(&both) = ignore_idx.iter().find(|i| target_idx.contains(i)) {
         return Err(Error::config(
-            "--ignore",
+            Setting::Ignore,
             format!(
-                "column '{}' is a target (see --target)",
-                one_line(&table.headers[both])
+                "column '{}' is a target (see {})",
+                one_line(&table.headers[both]),
+                Setting::Target.mention()
             ),
         ));
     }
@@ -209,7 +211,7 @@ fn reject_duplicate_targets(targets: Option<&[String]>) -> Result<()> {
     for (i, name) in names.iter().enumerate() {
         if names[..i].contains(name) {
             return Err(Error::config(
-                "--target",
+                Setting::Target,
                 format!("column '{}' given twice", one_line(name)),
             ));
         }
@@ -222,7 +224,7 @@ fn single_label_column(target_idx: &[usize]) -> Result<usize> {
     match target_idx {
         [one] => Ok(*one),
         _ => Err(Error::config(
-            "--target",
+            Setting::Target,
             format!(
                 "classification takes one label column, got {}",
                 target_idx.len()
@@ -295,7 +297,7 @@ pub fn read_for_model<T: Scalar>(
     } else if idx::is_idx_path(path) {
         if model.task != Task::Classification {
             return Err(Error::config(
-                "--data",
+                Setting::Data,
                 "IDX files hold class labels, but the model does regression",
             ));
         }
@@ -382,7 +384,7 @@ pub fn read_for_model<T: Scalar>(
                 Task::Regression => {
                     if target_idx.len() != n_out {
                         return Err(Error::config(
-                            "--target",
+                            Setting::Target,
                             format!(
                                 "{} target column(s) ({}) but the model has {n_out} output(s)",
                                 target_idx.len(),

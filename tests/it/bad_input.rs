@@ -607,6 +607,7 @@ fn a_thread_count_out_of_range_or_not_a_number_names_nabla_threads_or_the_flag()
                 .args(["train", "--epochs", "1", "--layers", "784,10"]),
             &["NABLA_THREADS", "1 to 256"],
         );
+        #[cfg(feature = "bench")]
         assert_usage_error(
             nabla().args(["bench", "--workloads", "W4", "--threads", value]),
             "--threads",

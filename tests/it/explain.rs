@@ -593,7 +593,7 @@ fn training_curves_reject_other_extensions_and_empty_histories() {
     .unwrap_err()
     .to_string();
     assert!(
-        err.contains("--plot") && err.contains("curves.gif"),
+        err.contains("invalid plot") && err.contains("curves.gif") && !err.contains("--"),
         "{err}"
     );
     assert!(!out.exists());

@@ -7,6 +7,7 @@ use nabla::noise::{NoiseError, Simplex};
 use nabla::optimizer::{Adam, Lbfgs, Momentum, Optimizer, Rprop, Sgd};
 use nabla::schedule::Schedule;
 use nabla::train::split_validation;
+use nabla::Setting;
 use nabla::{
     evaluate, Activation, Architecture, Cost, Dataset, EpochReport, Error, Gradients, Init, Matrix,
     Model, Network, OptimizerKind, Pass, Task, TrainConfig,
@@ -256,18 +257,21 @@ fn optimizers_start_afresh_on_a_network_of_other_sizes() {
 }
 
 #[test]
-fn optimizer_and_schedule_settings_out_of_range_are_errors_naming_the_flag() {
+fn optimizer_and_schedule_settings_out_of_range_are_errors_naming_the_setting() {
     let flag_of = |config: TrainConfig| match config.validate() {
-        Err(Error::InvalidConfig { field, .. }) => field,
+        Err(e @ Error::InvalidConfig { .. }) => {
+            assert!(!e.to_string().contains("--"), "{e}");
+            e.setting().unwrap()
+        }
         other => panic!("{other:?}"),
     };
     let adam = |beta1, beta2, eps| TrainConfig {
         optimizer: OptimizerKind::Adam { beta1, beta2, eps },
         ..Default::default()
     };
-    assert_eq!(flag_of(adam(1.0, 0.999, 1e-8)), "--beta1");
-    assert_eq!(flag_of(adam(0.9, 2.0, 1e-8)), "--beta2");
-    assert_eq!(flag_of(adam(0.9, 0.999, 0.0)), "--eps");
+    assert_eq!(flag_of(adam(1.0, 0.999, 1e-8)), Setting::Beta1);
+    assert_eq!(flag_of(adam(0.9, 2.0, 1e-8)), Setting::Beta2);
+    assert_eq!(flag_of(adam(0.9, 0.999, 0.0)), Setting::Eps);
     assert_eq!(
         flag_of(TrainConfig {
             optimizer: OptimizerKind::AdamW {
@@ -278,7 +282,7 @@ fn optimizer_and_schedule_settings_out_of_range_are_errors_naming_the_flag() {
             },
             ..Default::default()
         }),
-        "--weight-decay"
+        Setting::WeightDecay
     );
     assert_eq!(
         flag_of(TrainConfig {
@@ -288,7 +292,7 @@ fn optimizer_and_schedule_settings_out_of_range_are_errors_naming_the_flag() {
             },
             ..Default::default()
         }),
-        "--alpha"
+        Setting::Alpha
     );
     assert_eq!(
         flag_of(TrainConfig {
@@ -299,7 +303,7 @@ fn optimizer_and_schedule_settings_out_of_range_are_errors_naming_the_flag() {
             },
             ..Default::default()
         }),
-        "--eta-min"
+        Setting::EtaMin
     );
     assert_eq!(
         flag_of(TrainConfig {
@@ -310,7 +314,7 @@ fn optimizer_and_schedule_settings_out_of_range_are_errors_naming_the_flag() {
             },
             ..Default::default()
         }),
-        "--schedule"
+        Setting::Schedule
     );
 }
 

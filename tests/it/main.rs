@@ -26,3 +26,5 @@ mod library_edges;
 mod performance;
 // Data files as new users write them: blank lines, quotes, separators, f32 range, IDX, noise files.
 mod data_errors;
+// The training spec: flags, TOML and Rust alike; errors that name settings.
+mod spec;

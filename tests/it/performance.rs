@@ -99,18 +99,18 @@ fn training_steps_allocate_nothing_once_the_buffers_exist() {
         // At 1 thread, then at 2, where the large products, BP4 and the optimizer's update
         // are cut into blocks for the workers (their first use starts the threads).
         for threads in [1, 2] {
-            nabla::matrix::set_threads(threads);
-            net.backprop(&x, &y, &mut pass, &mut grads).unwrap();
-            momentum.step(&mut net, &grads, 0.01);
-            let count = allocations(|| {
-                for _ in 0..5 {
-                    net.backprop(&x, &y, &mut pass, &mut grads).unwrap();
-                    momentum.step(&mut net, &grads, 0.01);
-                    Sgd.step(&mut net, &grads, 0.01);
-                    net.forward(&x, &mut pass).unwrap();
-                }
+            let count = nabla::parallel::with_threads(threads, || {
+                net.backprop(&x, &y, &mut pass, &mut grads).unwrap();
+                momentum.step(&mut net, &grads, 0.01);
+                allocations(|| {
+                    for _ in 0..5 {
+                        net.backprop(&x, &y, &mut pass, &mut grads).unwrap();
+                        momentum.step(&mut net, &grads, 0.01);
+                        Sgd.step(&mut net, &grads, 0.01);
+                        net.forward(&x, &mut pass).unwrap();
+                    }
+                })
             });
-            nabla::matrix::set_threads(1);
             assert_eq!(
                 count, 0,
                 "{sizes:?}: {count} allocations in 5 steady-state steps at {threads} threads"
@@ -143,6 +143,7 @@ fn batch_one_predictions_allocate_nothing() {
 }
 
 #[test]
+#[cfg(feature = "bench")]
 fn bench_json_reports_the_workloads_asked_for() {
     let out = nabla()
         .args(["bench", "--workloads", "W1,W4", "--epochs", "1", "--json"])

@@ -4,7 +4,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use nabla::model_file::Task;
-use nabla::{Activation, Cost, Init, OptimizerKind, Schedule};
+use nabla::spec::Preset;
+use nabla::{Activation, Cost, Init, OptimizerKind, Schedule, TrainSpec};
 
 /// Build, train and explain fully-connected neural networks with backpropagation.
 ///
@@ -50,8 +51,9 @@ pub enum Command {
     /// Draw the network: neurons in columns, one line per weight w_jk^[l], blue for w > 0,
     /// red for w < 0, wider for larger |w|. SVG or PNG by the name given to --out.
     Diagram(DiagramArgs),
-    /// Time the peer workloads W1-W4 (../shared/bench): W1 [784,30,10] sigmoid, W2
-    /// [784,256,128,10] and W3 [784,1024,1024,10] ReLU/softmax training, W4 W2's inference.
+    /// Time the peer workloads W1-W4 (BENCHMARKS.md, scripts/compare.sh): W1 [784,30,10]
+    /// sigmoid, W2 [784,256,128,10] and W3 [784,1024,1024,10] ReLU/softmax training, W4 W2's
+    /// inference.
     ///
     /// Each training workload runs one warm-up epoch, then --epochs timed epochs (training
     /// pass only); the table shows their median. W4: median of 11 passes at batch 2000, and
@@ -62,9 +64,11 @@ pub enum Command {
     /// As in the peers' harness, only timed regions during which other processes used
     /// under a quarter of a core count; more run when too few were clean (the JSON says
     /// whether they all were).
+    #[cfg(feature = "bench")]
     Bench(BenchArgs),
 }
 
+#[cfg(feature = "bench")]
 #[derive(Debug, Args)]
 pub struct BenchArgs {
     /// Comma-separated workloads to run.
@@ -73,7 +77,7 @@ pub struct BenchArgs {
     /// Timed epochs per training workload (after one warm-up epoch).
     #[arg(long, default_value_t = 5)]
     pub epochs: usize,
-    /// Threads (1 to 256) for the large matrix products (M*N*K >= 2^21, and batch-1 products of N*K >= 2^15), the optimizer's update of large layers and batch inference; default: NABLA_THREADS, else 1.
+    /// Threads (1 to 256) for the large matrix products (M*N*K >= 2^21, and batch-1 products of N*K >= 2^15), the optimizer's update of large layers and batch inference; default: NABLA_THREADS, else all cores.
     /// Results are the same bits at any thread count.
     #[arg(long, value_parser = crate::commands::parse_threads, allow_negative_numbers = true)]
     pub threads: Option<usize>,
@@ -89,6 +93,16 @@ pub struct BenchArgs {
         allow_negative_numbers = true
     )]
     pub quiet_wait: f64,
+}
+
+/// `--threads N`, on every command that computes.
+#[derive(Debug, Args)]
+pub struct ThreadsArg {
+    /// Threads for the large matrix products (1 to 256; results are the same bits at any
+    /// count) [default: NABLA_THREADS, else the machine's available cores; small products
+    /// stay on one thread].
+    #[arg(long, value_parser = crate::commands::parse_threads)]
+    pub threads: Option<usize>,
 }
 
 /// Floating-point precision of the computation.
@@ -184,6 +198,8 @@ pub struct InitArgs {
 #[derive(Debug, Args)]
 #[command(args_override_self = true)]
 pub struct TrainArgs {
+    #[command(flatten)]
+    pub threads: ThreadsArg,
     /// Training data: a CSV file with a header row, or an IDX images file
     /// (*-images-idx3-ubyte[.gz], labels read from the matching labels file).
     /// Default: the embedded MNIST subset.
@@ -225,12 +241,12 @@ pub struct TrainArgs {
     /// Mini-batch size m (1 = online, >= number of rows = full batch) [default: 10; rprop and lbfgs always use the full batch].
     #[arg(long, value_parser = parse_size)]
     pub batch_size: Option<usize>,
-    /// Passes over the training data.
-    #[arg(long, default_value_t = 30)]
-    pub epochs: usize,
-    /// Seed of every random draw (initial weights, shuffling).
-    #[arg(long, default_value_t = 1)]
-    pub seed: u64,
+    /// Passes over the training data [default: 30].
+    #[arg(long, value_parser = parse_size)]
+    pub epochs: Option<usize>,
+    /// Seed of every random draw (initial weights, shuffling) [default: 1].
+    #[arg(long)]
+    pub seed: Option<u64>,
     /// Keep the examples in file order instead of shuffling each epoch.
     #[arg(long)]
     pub no_shuffle: bool,
@@ -324,8 +340,8 @@ pub struct TrainArgs {
     /// i.e. lambda 0.8 for our 8000 images) or mnist-best ([784,800,10] ReLU, softmax,
     /// momentum 0.9, eta 0.1 cosine, mini-batch 64, dropout 0.5, L2 2, images shifted by up
     /// to 2 pixels, 60 epochs); --config and flags override it.
-    #[arg(long, value_parser = ["nielsen-ch1", "nielsen-ch3", "mnist-best"])]
-    pub preset: Option<String>,
+    #[arg(long, value_parser = parse_named::<Preset>)]
+    pub preset: Option<Preset>,
     /// Data augmentation for IDX/MNIST images: move each training image by up to this many
     /// pixels (random, per draw) in each direction.
     #[arg(long, value_parser = parse_size)]
@@ -360,6 +376,8 @@ pub struct TrainArgs {
 
 #[derive(Debug, Args)]
 pub struct EvalArgs {
+    #[command(flatten)]
+    pub threads: ThreadsArg,
     /// The model file.
     #[arg(long)]
     pub model: PathBuf,
@@ -376,6 +394,8 @@ pub struct EvalArgs {
 
 #[derive(Debug, Args)]
 pub struct PredictArgs {
+    #[command(flatten)]
+    pub threads: ThreadsArg,
     /// The model file.
     #[arg(long)]
     pub model: PathBuf,
@@ -392,6 +412,8 @@ pub struct PredictArgs {
 
 #[derive(Debug, Args)]
 pub struct GradArgs {
+    #[command(flatten)]
+    pub threads: ThreadsArg,
     /// The model file.
     #[arg(long)]
     pub model: PathBuf,
@@ -414,6 +436,8 @@ pub struct GradArgs {
 
 #[derive(Debug, Args)]
 pub struct ExplainArgs {
+    #[command(flatten)]
+    pub threads: ThreadsArg,
     /// The model file.
     #[arg(long, required_unless_present = "demo", conflicts_with = "demo")]
     pub model: Option<PathBuf>,
@@ -463,6 +487,68 @@ pub struct DiagramArgs {
     /// The picture to write (atomically): name.svg or name.png.
     #[arg(long)]
     pub out: PathBuf,
+}
+
+impl From<Precision> for nabla::spec::Precision {
+    fn from(p: Precision) -> Self {
+        match p {
+            Precision::F32 => nabla::spec::Precision::F32,
+            Precision::F64 => nabla::spec::Precision::F64,
+        }
+    }
+}
+
+impl TrainArgs {
+    /// The settings the flags give (the output flags aside).
+    pub fn spec(&self) -> TrainSpec {
+        TrainSpec {
+            data: self.data.clone(),
+            test: self.test.clone(),
+            target: self.target.clone(),
+            ignore: self.ignore.clone(),
+            task: self.task,
+            scaling: self.no_scaling.then_some(false),
+            from: self.from.clone(),
+            layers: self.layers.clone(),
+            hidden: self.hidden.clone(),
+            activation: self.activation,
+            output: self.output,
+            cost: self.cost,
+            init: self.init,
+            optimizer: self.optimizer,
+            momentum: self.momentum,
+            nesterov: self.nesterov.then_some(true),
+            alpha: self.alpha,
+            eps: self.eps,
+            beta1: self.beta1,
+            beta2: self.beta2,
+            weight_decay: self.weight_decay,
+            history: self.history,
+            lr: self.lr,
+            batch_size: self.batch_size,
+            epochs: self.epochs,
+            seed: self.seed,
+            shuffle: self.no_shuffle.then_some(false),
+            schedule: self.schedule,
+            gamma: self.gamma,
+            step_size: self.step_size,
+            warmup: self.warmup,
+            eta_min: self.eta_min,
+            power_t: self.power_t,
+            factor: self.factor,
+            plateau_patience: self.plateau_patience,
+            l2: self.l2,
+            l1: self.l1,
+            dropout: self.dropout,
+            clip_norm: self.clip_norm,
+            validation: self.validation,
+            patience: self.patience,
+            augment_shift: self.augment_shift,
+            precision: self.precision.map(Into::into),
+            threads: self.threads.threads,
+            preset: self.preset,
+        }
+    }
 }
 
 fn parse_size(s: &str) -> Result<usize, String> {
@@ -515,7 +601,7 @@ fn parse_named<T: std::str::FromStr<Err = nabla::Error>>(s: &str) -> Result<T, S
 /// clap already names the flag, so drop the library's "invalid <field>: " prefix.
 fn strip_field(e: nabla::Error) -> String {
     match e {
-        nabla::Error::InvalidConfig { message, .. } => message,
+        nabla::Error::InvalidConfig { message, .. } => crate::flags::text(&message),
         other => other.to_string(),
     }
 }

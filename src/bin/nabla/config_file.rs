@@ -1,177 +1,31 @@
-//! `nabla train --config run.toml` and `--preset NAME`: both are turned into ordinary
-//! flags, inserted right after `train`, so that every setting has one parser (clap's), one
-//! set of checks, and one precedence rule: flags > config file > preset (clap keeps the last
-//! occurrence of a flag).
+//! `nabla train --config run.toml`: a TOML file whose keys are the settings of a
+//! [`TrainSpec`] (spelt as the flags, with dashes or underscores: `lr`, `batch-size`,
+//! `hidden = [64, 32]`, `no-shuffle = true`, `preset = "nielsen-ch1"`), plus the outputs
+//! `out`, `plot` and `log`. Flags on the command line override it; it overrides its preset.
 
-use std::ffi::OsString;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
-use clap::{CommandFactory, Parser};
+use nabla::{Setting, TrainSpec};
 
-use crate::cli::Cli;
-
-/// The flags of each preset. mnist-best is the most accurate MNIST configuration we found
-/// that trains in under a minute on 2 cores (README, "Training well").
-///
-/// nielsen-ch3 is network2.py's run with Nielsen's weight decay: his λ = 5.0 was for
-/// n = 50,000 training images, and what reaches the weights is the factor `1 − ηλ/n` per
-/// step, so on our 8,000 images the same decay is λ = 5.0 · 8000/50000 = 0.8.
-pub fn preset(name: &str) -> Option<&'static [&'static str]> {
-    match name {
-        "nielsen-ch1" => Some(&[
-            "--layers",
-            "784,30,10",
-            "--activation",
-            "sigmoid",
-            "--output",
-            "sigmoid",
-            "--cost",
-            "quadratic",
-            "--init",
-            "nielsen",
-            "--optimizer",
-            "sgd",
-            "--lr",
-            "3.0",
-            "--batch-size",
-            "10",
-            "--epochs",
-            "30",
-        ]),
-        "nielsen-ch3" => Some(&[
-            "--layers",
-            "784,100,10",
-            "--activation",
-            "sigmoid",
-            "--output",
-            "sigmoid",
-            "--cost",
-            "cross-entropy",
-            "--init",
-            "nielsen",
-            "--optimizer",
-            "sgd",
-            "--lr",
-            "0.5",
-            "--l2",
-            "0.8",
-            "--batch-size",
-            "10",
-            "--epochs",
-            "30",
-        ]),
-        "mnist-best" => Some(&[
-            "--layers",
-            "784,800,10",
-            "--activation",
-            "relu",
-            "--output",
-            "softmax",
-            "--cost",
-            "cross-entropy",
-            "--init",
-            "he",
-            "--optimizer",
-            "momentum",
-            "--momentum",
-            "0.9",
-            "--lr",
-            "0.1",
-            "--batch-size",
-            "64",
-            "--epochs",
-            "60",
-            "--schedule",
-            "cosine",
-            "--dropout",
-            "0.5",
-            "--l2",
-            "2",
-            "--augment-shift",
-            "2",
-        ]),
-        _ => None,
-    }
+/// What a config file gives.
+#[derive(Debug, Default)]
+pub struct ConfigFile {
+    /// The run's settings.
+    pub spec: TrainSpec,
+    /// Where to write the model, the plot and the log.
+    pub out: Option<PathBuf>,
+    pub plot: Option<PathBuf>,
+    pub log: Option<PathBuf>,
 }
 
-/// Expands `--preset` and `--config` of a `train` command line into flags.
-pub fn expand(argv: Vec<OsString>) -> anyhow::Result<Vec<OsString>> {
-    let strings: Vec<Option<&str>> = argv.iter().map(|a| a.to_str()).collect();
-    let Some(train_at) = strings.iter().position(|a| *a == Some("train")) else {
-        return Ok(argv);
-    };
-    let value_of = |flag: &str| -> Option<String> {
-        let mut found = None;
-        for (i, a) in strings.iter().enumerate().skip(train_at + 1) {
-            match a {
-                Some(a) if *a == flag => {
-                    found = strings.get(i + 1).copied().flatten().map(str::to_string)
-                }
-                Some(a) if a.starts_with(&format!("{flag}=")) => {
-                    found = Some(a[flag.len() + 1..].to_string())
-                }
-                _ => {}
-            }
-        }
-        found
-    };
-    let mut config_preset = None;
-    let config_tokens = match value_of("--config") {
-        Some(path) => {
-            let (tokens, p) = read_config(Path::new(&path))?;
-            config_preset = p;
-            tokens
-        }
-        None => Vec::new(),
-    };
-    let preset_tokens: Vec<String> = match value_of("--preset").or(config_preset) {
-        Some(name) => match preset(&name) {
-            // A preset's flags as `--flag=value` tokens, like the config file's.
-            Some(flags) => flags
-                .chunks(2)
-                .map(|pair| format!("{}={}", pair[0], pair[1]))
-                .collect(),
-            None => bail!(
-                "invalid --preset: unknown preset '{name}' (expected nielsen-ch1, nielsen-ch3 or mnist-best)"
-            ),
-        },
-        None => Vec::new(),
-    };
-    // Flags > config file > preset: a setting given at a higher level removes it from the
-    // lower ones (clap would keep the last value of a plain flag, but add up the values of a
-    // list flag such as --hidden, and reject --hidden next to a preset's --layers).
-    let user_settings: Vec<&str> = strings[train_at + 1..]
-        .iter()
-        .flatten()
-        .filter_map(|token| setting_of(token))
-        .collect();
-    let config_settings: Vec<&str> = config_tokens.iter().filter_map(|t| setting_of(t)).collect();
-    let keep = |token: &String, above: &[&[&str]]| {
-        setting_of(token).is_none_or(|setting| !above.iter().any(|level| level.contains(&setting)))
-    };
-    let mut out = argv[..=train_at].to_vec();
-    let preset_kept = preset_tokens
-        .iter()
-        .filter(|t| keep(t, &[&user_settings, &config_settings]));
-    let config_kept = config_tokens.iter().filter(|t| keep(t, &[&user_settings]));
-    out.extend(preset_kept.chain(config_kept).map(OsString::from));
-    out.extend(argv[train_at + 1..].iter().cloned());
-    Ok(out)
-}
+/// Keys whose values are files: relative to the config file's folder, as in Cargo.toml.
+const PATH_KEYS: [&str; 6] = ["data", "test", "from", "out", "plot", "log"];
+/// Keys whose values are lists (a single value or "a,b" text is a list of one or more).
+const LIST_KEYS: [&str; 4] = ["layers", "hidden", "target", "ignore"];
 
-/// The setting a `--flag` or `--flag=value` token sets: its flag name, with `--layers` and
-/// `--hidden` one setting (both give the layer sizes); `None` for anything else.
-fn setting_of(token: &str) -> Option<&str> {
-    let name = token.strip_prefix("--")?.split('=').next()?;
-    Some(if name == "hidden" { "layers" } else { name })
-}
-
-/// The keys whose values are files: resolved from the config file's folder.
-const PATH_KEYS: [&str; 6] = ["data", "test", "out", "plot", "log", "from"];
-
-/// The flags a TOML file stands for, and the preset it names (if any).
-fn read_config(path: &Path) -> anyhow::Result<(Vec<String>, Option<String>)> {
+/// Reads a config file.
+pub fn read(path: &Path) -> anyhow::Result<ConfigFile> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("cannot read --config file {}", path.display()))?;
     let table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
@@ -181,72 +35,78 @@ fn read_config(path: &Path) -> anyhow::Result<(Vec<String>, Option<String>)> {
             .unwrap_or(1);
         anyhow::anyhow!("{}:{line}: {}", path.display(), e.message())
     })?;
-    let known: Vec<String> = Cli::command()
-        .find_subcommand("train")
-        .expect("train is a subcommand")
-        .get_arguments()
-        .filter_map(|a| a.get_long().map(str::to_string))
-        .collect();
-    let mut tokens = Vec::new();
-    let mut preset = None;
+    let line_of = |key: &str| {
+        text.lines()
+            .position(|l| l.trim_start().starts_with(key))
+            .map_or(1, |i| i + 1)
+    };
+    let folder = path.parent().unwrap_or(Path::new(""));
+    let mut file = ConfigFile::default();
+    let mut keys = Vec::new();
     for (key, value) in &table {
-        let line = text
-            .lines()
-            .position(|l| l.trim_start().starts_with(key.as_str()))
-            .map_or(1, |i| i + 1);
-        let flag = key.replace('_', "-");
-        if flag == "preset" {
-            preset = value.as_str().map(str::to_string);
+        let at = format!("{}:{}", path.display(), line_of(key));
+        let mut name = key.replace('-', "_");
+        let mut value = value.clone();
+        if let (true, toml::Value::String(p)) = (PATH_KEYS.contains(&name.as_str()), &value) {
+            value = toml::Value::String(folder.join(p).display().to_string());
+        }
+        let as_path = |v: &toml::Value| v.as_str().map(PathBuf::from);
+        match name.as_str() {
+            "out" => file.out = as_path(&value),
+            "plot" => file.plot = as_path(&value),
+            "log" => file.log = as_path(&value),
+            _ => {}
+        }
+        if matches!(name.as_str(), "out" | "plot" | "log") {
+            if !value.is_str() {
+                bail!("{at}: key '{key}': expected a file name");
+            }
             continue;
         }
-        if flag == "config" || !known.contains(&flag) {
-            bail!("{}:{line}: unknown key '{key}' (keys are the flags of `nabla train`, e.g. lr, hidden, batch-size)", path.display());
+        if let ("no_shuffle" | "no_scaling", toml::Value::Boolean(b)) = (name.as_str(), &value) {
+            name = name["no_".len()..].to_string();
+            value = toml::Value::Boolean(!b);
         }
-        let text_of = |v: &toml::Value| -> anyhow::Result<String> {
-            Ok(match v {
-                toml::Value::String(s) => s.clone(),
-                toml::Value::Integer(i) => i.to_string(),
-                toml::Value::Float(f) => f.to_string(),
-                _ => bail!(
-                    "{}:{line}: key '{key}': expected a string, number or list",
-                    path.display()
-                ),
-            })
-        };
-        let token = match value {
-            // A relative path in the file is relative to the file's folder, as in Cargo.toml.
-            toml::Value::String(text) if PATH_KEYS.contains(&flag.as_str()) => {
-                let relative = Path::new(text);
-                match path.parent() {
-                    Some(folder) if relative.is_relative() => {
-                        format!("--{flag}={}", folder.join(relative).display())
-                    }
-                    _ => format!("--{flag}={text}"),
-                }
-            }
-            toml::Value::Boolean(true) => format!("--{flag}"),
-            toml::Value::Boolean(false) => continue,
-            toml::Value::Array(items) => {
-                let parts: Vec<String> =
-                    items.iter().map(text_of).collect::<anyhow::Result<_>>()?;
-                format!("--{flag}={}", parts.join(","))
-            }
-            other => format!("--{flag}={}", text_of(other)?),
-        };
-        // Each value through clap's parser for its flag now, so that a bad one is reported
-        // with the file and line it came from.
-        if let Err(e) = Cli::try_parse_from(["nabla", "train", token.as_str()]) {
-            use clap::error::ErrorKind::*;
-            if matches!(
-                e.kind(),
-                InvalidValue | ValueValidation | WrongNumberOfValues | TooManyValues | TooFewValues
-            ) {
-                let message = crate::one_line(&e.render().to_string());
-                let message = message.strip_prefix("error: ").unwrap_or(&message);
-                bail!("{}:{line}: key '{key}': {message}", path.display());
-            }
+        if LIST_KEYS.contains(&name.as_str()) {
+            value = as_list(value, matches!(name.as_str(), "layers" | "hidden"));
         }
-        tokens.push(token);
+        if name == "config" || Setting::from_name(&name).is_none() {
+            bail!("{at}: unknown key '{key}' (keys are the flags of `nabla train`, e.g. lr, hidden, batch-size)");
+        }
+        let mut one = toml::Table::new();
+        one.insert(name.clone(), value);
+        let spec: TrainSpec = one.try_into().map_err(|e: toml::de::Error| {
+            let message = crate::flags::text(e.message().trim());
+            if message.starts_with("unknown field") {
+                anyhow::anyhow!("{at}: unknown key '{key}' (keys are the flags of `nabla train`, e.g. lr, hidden, batch-size)")
+            } else {
+                anyhow::anyhow!("{at}: key '{key}': {message}")
+            }
+        })?;
+        file.spec = file.spec.overlaid(&spec);
+        keys.push((name, key.clone(), at));
     }
-    Ok((tokens, preset))
+    // Each setting's range, reported with the line it came from.
+    if let Err(nabla::Error::InvalidConfig { setting, message }) = file.spec.check() {
+        let (key, at) = keys
+            .iter()
+            .find(|(name, ..)| *name == setting.name())
+            .map(|(_, key, at)| (key.clone(), at.clone()))
+            .unwrap_or_else(|| (setting.name().to_string(), path.display().to_string()));
+        bail!("{at}: key '{key}': {}", crate::flags::text(&message));
+    }
+    Ok(file)
+}
+
+/// A list setting as a TOML array: `64` and `"64,32"` are lists too.
+fn as_list(value: toml::Value, sizes: bool) -> toml::Value {
+    let item = |text: &str| match text.trim().parse::<i64>() {
+        Ok(n) if sizes => toml::Value::Integer(n),
+        _ => toml::Value::String(text.trim().to_string()),
+    };
+    match value {
+        toml::Value::Array(_) => value,
+        toml::Value::String(text) => toml::Value::Array(text.split(',').map(item).collect()),
+        other => toml::Value::Array(vec![other]),
+    }
 }

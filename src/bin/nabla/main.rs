@@ -4,6 +4,7 @@
 mod cli;
 mod commands;
 mod config_file;
+mod flags;
 mod output;
 
 use std::process::ExitCode;
@@ -11,16 +12,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
-    // `train --preset NAME` and `train --config FILE` become flags placed before the user's
-    // own, so that the command line overrides the file, which overrides the preset.
-    let argv = match config_file::expand(std::env::args_os().collect()) {
-        Ok(argv) => argv,
-        Err(err) => {
-            eprintln!("nabla: error: {err:#}");
-            return ExitCode::from(2);
-        }
-    };
-    let cli = match cli::Cli::try_parse_from(argv) {
+    let cli = match cli::Cli::try_parse_from(std::env::args_os()) {
         Ok(cli) => cli,
         // --help and --version (exit 0), and `nabla` alone (the help, exit 2): as clap prints them.
         Err(err)
@@ -46,7 +38,7 @@ fn main() -> ExitCode {
                     }
                 }
             }
-            eprintln!("nabla: error: {err:#}");
+            eprintln!("nabla: error: {}", flags::message(&err));
             ExitCode::from(2)
         }
     }

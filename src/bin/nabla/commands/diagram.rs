@@ -11,7 +11,7 @@ use crate::output;
 
 pub fn run(args: &DiagramArgs) -> anyhow::Result<()> {
     // Checked before loading, so that a wrong name fails fast and writes nothing.
-    nabla::plot::ImageFormat::of_path(&args.out, "--out")?;
+    nabla::plot::ImageFormat::of_path(&args.out, nabla::Setting::Out)?;
     check_writable("--out", &args.out)?;
     let net: Network<f64> = match &args.model {
         Some(path) if !args.demo => {

@@ -1,7 +1,7 @@
 //! `nabla init`: an untrained network in a model file.
 
-use nabla::model_file::{Model, Task};
-use nabla::{Activation, Architecture, Cost, Network, Scalar};
+use nabla::model_file::Model;
+use nabla::{Architecture, Network, Scalar};
 
 use crate::cli::{InitArgs, Precision};
 use crate::commands::check_writable;
@@ -16,11 +16,9 @@ pub fn run(args: &InitArgs) -> anyhow::Result<()> {
 }
 
 fn run_in<T: Scalar>(args: &InitArgs) -> anyhow::Result<()> {
-    let output = args.output.unwrap_or(match (args.task, args.cost) {
-        (Task::Regression, _) => Activation::Identity,
-        (Task::Classification, Cost::CrossEntropy) => Activation::Softmax,
-        _ => Activation::Sigmoid,
-    });
+    let output = args
+        .output
+        .unwrap_or_else(|| nabla::spec::default_output(args.task, args.cost, false));
     let arch = Architecture::new(&args.layers, args.activation, output, args.cost)?;
     let net: Network<T> = Network::new(arch, args.init, args.seed)?;
     let mut model = Model::new(net, args.task);

@@ -1,7 +1,7 @@
 //! One file per subcommand, each `run(args) -> anyhow::Result<()>`.
 
+#[cfg(feature = "bench")]
 mod bench;
-mod contention;
 mod diagram;
 mod eval;
 mod explain;
@@ -17,35 +17,48 @@ use anyhow::{bail, Context};
 use nabla::model_file::{stored_precision, Model};
 use nabla::Scalar;
 
-use crate::cli::{Cli, Command, Precision};
+use crate::cli::{Cli, Command, Precision, ThreadsArg};
 
-/// Dispatches to the subcommand.
+/// Dispatches to the subcommand, on the threads `--threads` or `NABLA_THREADS` asks for
+/// (default: the library's, the machine's available cores).
 pub fn run(cli: Cli) -> anyhow::Result<()> {
-    // NABLA_THREADS: threads for the large matrix products (see nabla::matrix::set_threads).
-    if let Some(value) = std::env::var_os("NABLA_THREADS") {
-        let value = value.to_string_lossy();
-        nabla::matrix::set_threads(
-            parse_threads(&value)
-                .map_err(|why| anyhow::anyhow!("invalid NABLA_THREADS={value:?}: {why}"))?,
-        );
-    }
+    let from_env = match std::env::var_os("NABLA_THREADS") {
+        Some(value) => {
+            let value = value.to_string_lossy();
+            Some(
+                parse_threads(&value)
+                    .map_err(|why| anyhow::anyhow!("invalid NABLA_THREADS={value:?}: {why}"))?,
+            )
+        }
+        None => None,
+    };
+    let threads = |arg: &ThreadsArg| arg.threads.or(from_env);
     match cli.command {
+        #[cfg(feature = "bench")]
         Command::Bench(args) => bench::run(&args),
         Command::Init(args) => init::run(&args),
-        Command::Train(args) => train::run(&args),
-        Command::Eval(args) => eval::run(&args),
-        Command::Predict(args) => predict::run(&args),
-        Command::Grad(args) => grad::run(&args),
+        Command::Train(args) => train::run(&args, threads(&args.threads)),
+        Command::Eval(args) => on_threads(threads(&args.threads), || eval::run(&args)),
+        Command::Predict(args) => on_threads(threads(&args.threads), || predict::run(&args)),
+        Command::Grad(args) => on_threads(threads(&args.threads), || grad::run(&args)),
         Command::Noise(args) => noise::run(&args),
-        Command::Explain(args) => explain::run(&args),
+        Command::Explain(args) => on_threads(threads(&args.threads), || explain::run(&args)),
         Command::Diagram(args) => diagram::run(&args),
     }
 }
 
-/// A thread count: a whole number from 1 to [`nabla::matrix::MAX_THREADS`] (for
+/// Runs a command with `threads` threads for the large products (default: all cores).
+fn on_threads(
+    threads: Option<usize>,
+    command: impl FnOnce() -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    nabla::parallel::with_threads(threads.unwrap_or_else(nabla::parallel::available), command)
+}
+
+/// A thread count: a whole number from 1 to [`nabla::parallel::MAX_THREADS`] (for
 /// `NABLA_THREADS` and `bench --threads`).
 pub fn parse_threads(value: &str) -> Result<usize, String> {
-    let max = nabla::matrix::MAX_THREADS;
+    let max = nabla::parallel::MAX_THREADS;
     match value.trim().parse::<usize>() {
         Ok(n) if (1..=max).contains(&n) => Ok(n),
         _ => Err(format!("must be a whole number from 1 to {max}")),

@@ -14,7 +14,7 @@
 //! waits for a thread that is not running (blocks compute the same bits on any thread).
 //!
 //! Only one caller uses the workers at a time; a second caller meanwhile runs its whole
-//! product itself (same bits: blocks never change results, see `matrix::gemm_split`).
+//! product itself (same bits: blocks never change results, see `parallel::gemm_split`).
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU8, Ordering};

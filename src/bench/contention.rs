@@ -1,6 +1,6 @@
-//! Other processes' load while `nabla bench` times a region, measured as the peers'
-//! harness measures it (../shared/bench/common.py), so that nabla and its peers are timed
-//! under the same rules: wait for a quiet machine first, then keep only the timed regions
+//! Other processes' load while [`crate::bench`] times a region, measured as the peers'
+//! harness measures it (the harness `scripts/compare.sh` times numpy, JAX and PyTorch
+//! with), so that nabla and its peers are timed under the same rules: wait for a quiet machine first, then keep only the timed regions
 //! during which other processes used under a quarter of a core ("clean"), repeating
 //! regions until there are enough.
 //!
@@ -27,6 +27,7 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
+    /// Now.
     pub fn now() -> Snapshot {
         Snapshot {
             wall: Instant::now(),
@@ -90,11 +91,11 @@ fn keep_busy(duration: Duration) {
 /// Runs `region` until `needed` clean runs (or `max_runs` in all); returns the seconds of
 /// the first `needed` clean runs, or of the least contended ones when there were too few,
 /// and whether they were all clean.
-pub fn timed_clean_runs(
+pub fn timed_clean_runs<E>(
     needed: usize,
     max_runs: usize,
-    mut region: impl FnMut() -> anyhow::Result<()>,
-) -> anyhow::Result<(Vec<f64>, bool)> {
+    mut region: impl FnMut() -> Result<(), E>,
+) -> Result<(Vec<f64>, bool), E> {
     let mut runs: Vec<(f64, bool, f64)> = Vec::new();
     loop {
         let before = Snapshot::now();

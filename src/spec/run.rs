@@ -1,0 +1,550 @@
+//! A [`TrainSpec`] run end to end: its files read, its model built or continued, trained,
+//! and summed up in a [`Summary`].
+
+use std::ops::ControlFlow;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::data::source::{default_scaling, read_for_model, read_training_ignoring};
+use crate::data::Dataset;
+use crate::error::{Error, Result};
+use crate::matrix::Scalar;
+use crate::metrics::{evaluate, Evaluation};
+use crate::model_file::{Model, Task};
+use crate::network::Network;
+use crate::optimizer::OptimizerKind;
+use crate::setting::Setting;
+use crate::spec::{resolve, DataShape, Precision, Resolved, TrainSpec};
+use crate::train::{EpochReport, TrainConfig, TrainEvent};
+
+/// Something a front end may want to tell the user before training starts.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Note {
+    /// The task was inferred from the target column.
+    TaskInferred(Task),
+    /// Continuing a model with its own stored settings where the spec gives none: groups of
+    /// (setting, value), one group per setting (an optimizer with its own settings).
+    KeptFromModel(Vec<Vec<(Setting, String)>>),
+}
+
+/// A run ready to train: the model (new or continued), its data, the resolved settings.
+#[derive(Debug)]
+pub struct Prepared<T: Scalar> {
+    /// The model to train.
+    pub model: Model<T>,
+    /// The training set (scaled as the model scales its inputs).
+    pub train: Dataset<T>,
+    /// The test set, if any.
+    pub test: Option<Dataset<T>>,
+    /// The training data's name (a path, or the embedded set's name).
+    pub data_name: PathBuf,
+    /// Every setting, resolved.
+    pub resolved: Resolved,
+    /// What to tell the user.
+    pub notes: Vec<Note>,
+}
+
+/// The precision a spec runs in: its own, else the `from` model's, else f32.
+///
+/// # Errors
+/// The model file's errors.
+pub fn precision_of(spec: &TrainSpec) -> Result<Precision> {
+    if let Some(p) = spec.precision {
+        return Ok(p);
+    }
+    match &spec.from {
+        Some(from) => Ok(match crate::model_file::stored_precision(from)? {
+            "f64" => Precision::F64,
+            _ => Precision::F32,
+        }),
+        None => Ok(Precision::F32),
+    }
+}
+
+/// Reads the spec's data and builds (or loads, with `from`) its model, in precision `T`
+/// (see [`precision_of`]).
+///
+/// # Errors
+/// [`TrainSpec::check`]'s and [`resolve`]'s errors; the readers' errors naming file, line
+/// and column; for `from`, [`Error::InvalidConfig`] naming [`Setting::From`] when an
+/// architecture setting conflicts with the model's.
+pub fn prepare<T: Scalar>(spec: &TrainSpec) -> Result<Prepared<T>> {
+    spec.check()?;
+    match &spec.from {
+        Some(from) => continue_from(spec, from),
+        None => new_model(spec),
+    }
+}
+
+fn new_model<T: Scalar>(spec: &TrainSpec) -> Result<Prepared<T>> {
+    let Some(data_path) = &spec.data else {
+        return embedded_mnist(spec);
+    };
+    let given = spec.expanded();
+    let ignore = given.ignore.as_deref().unwrap_or_default();
+    let training =
+        read_training_ignoring::<T>(data_path, given.target.as_deref(), ignore, given.task)?;
+    let shape = DataShape {
+        features: training.data.features(),
+        outputs: training.data.outputs(),
+        task: training.task,
+        images: training.image_shape,
+        embedded: false,
+    };
+    let resolved = resolve(spec, &shape, None)?;
+    let network: Network<T> = Network::new(
+        resolved.architecture.clone(),
+        resolved.init,
+        resolved.config.seed,
+    )?;
+    let mut model = Model::new(network, training.task);
+    model.classes = training.classes.clone();
+    model.features = training.features.clone();
+    model.targets = training.targets.clone();
+    model.scaling = if resolved.scaling {
+        default_scaling(&training)
+    } else {
+        None
+    };
+    let mut train = training.data;
+    if let Some(s) = &model.scaling {
+        s.apply(&mut train.x)?;
+    }
+    let test = given
+        .test
+        .as_ref()
+        .map(|p| read_for_model(p, &model, given.target.as_deref(), true))
+        .transpose()?;
+    let mut notes = Vec::new();
+    if training.task_inferred && !training.is_idx {
+        notes.push(Note::TaskInferred(training.task));
+    }
+    Ok(Prepared {
+        model,
+        train: train.cast(),
+        test,
+        data_name: data_path.clone(),
+        resolved,
+        notes,
+    })
+}
+
+/// No data file: Nielsen's chapter-1 setting on the embedded MNIST subset.
+#[cfg(feature = "mnist")]
+fn embedded_mnist<T: Scalar>(spec: &TrainSpec) -> Result<Prepared<T>> {
+    let given = spec.expanded();
+    if given.target.is_some() || given.task == Some(Task::Regression) {
+        return Err(Error::config(
+            Setting::Target,
+            format!(
+                "the embedded MNIST subset is a classification set (give {} for your own)",
+                Setting::Data.mention()
+            ),
+        ));
+    }
+    let (train, test) = crate::data::idx::embedded_mnist::<T>()?;
+    let shape = DataShape {
+        features: 784,
+        outputs: 10,
+        task: Task::Classification,
+        images: Some((28, 28)),
+        embedded: true,
+    };
+    let resolved = resolve(spec, &shape, None)?;
+    let network: Network<T> = Network::new(
+        resolved.architecture.clone(),
+        resolved.init,
+        resolved.config.seed,
+    )?;
+    let model = Model::new(network, Task::Classification);
+    let test = match &given.test {
+        Some(p) => read_for_model(p, &model, None, true)?,
+        None => test,
+    };
+    Ok(Prepared {
+        model,
+        train,
+        test: Some(test),
+        data_name: crate::data::source::embedded_name(),
+        resolved,
+        notes: Vec::new(),
+    })
+}
+
+#[cfg(not(feature = "mnist"))]
+fn embedded_mnist<T: Scalar>(_spec: &TrainSpec) -> Result<Prepared<T>> {
+    Err(Error::config(
+        Setting::Data,
+        "no data given, and this build has no embedded MNIST subset (feature \"mnist\")",
+    ))
+}
+
+fn continue_from<T: Scalar>(spec: &TrainSpec, from: &Path) -> Result<Prepared<T>> {
+    let given = spec.expanded();
+    let model: Model<T> = Model::<T>::load(from)?;
+    check_compatible(&given, &model, from)?;
+    let (train, test, data_name, images) = match &given.data {
+        Some(path) => {
+            let train = read_for_model(path, &model, given.target.as_deref(), true)?;
+            let test = given
+                .test
+                .as_ref()
+                .map(|p| read_for_model(p, &model, given.target.as_deref(), true))
+                .transpose()?;
+            let shape = if crate::data::idx::is_idx_path(path) {
+                Some(crate::data::idx::image_shape(path)?)
+            } else {
+                None
+            };
+            (train, test, path.clone(), shape)
+        }
+        None => continue_on_mnist(&given, &model, from)?,
+    };
+    let net = &model.network;
+    let shape = DataShape {
+        features: net.sizes()[0],
+        outputs: net.sizes()[net.last()],
+        task: model.task,
+        images,
+        embedded: given.data.is_none(),
+    };
+    let (kept_spec, kept) = keep_stored_settings(&given, &model);
+    let mut resolved = resolve(&kept_spec, &shape, Some(net.architecture()))?;
+    resolved.scaling = model.scaling.is_some();
+    resolved.spec.scaling = Some(resolved.scaling);
+    resolved.spec.from = Some(from.to_path_buf());
+    let notes = if kept.is_empty() {
+        Vec::new()
+    } else {
+        vec![Note::KeptFromModel(kept)]
+    };
+    Ok(Prepared {
+        model,
+        train,
+        test,
+        data_name,
+        resolved,
+        notes,
+    })
+}
+
+type Continued<T> = (
+    Dataset<T>,
+    Option<Dataset<T>>,
+    PathBuf,
+    Option<(usize, usize)>,
+);
+
+#[cfg(feature = "mnist")]
+fn continue_on_mnist<T: Scalar>(
+    given: &TrainSpec,
+    model: &Model<T>,
+    from: &Path,
+) -> Result<Continued<T>> {
+    let (train, test) = crate::data::idx::embedded_mnist::<T>()?;
+    if model.network.sizes()[0] != 784 {
+        return Err(Error::config(
+            Setting::From,
+            format!(
+                "{} takes {} inputs, not MNIST's 784 (give {})",
+                from.display(),
+                model.network.sizes()[0],
+                Setting::Data.mention()
+            ),
+        ));
+    }
+    let test = match &given.test {
+        Some(p) => read_for_model(p, model, None, true)?,
+        None => test,
+    };
+    Ok((
+        train,
+        Some(test),
+        crate::data::source::embedded_name(),
+        Some((28, 28)),
+    ))
+}
+
+#[cfg(not(feature = "mnist"))]
+fn continue_on_mnist<T: Scalar>(
+    _given: &TrainSpec,
+    _model: &Model<T>,
+    _from: &Path,
+) -> Result<Continued<T>> {
+    embedded_mnist::<T>(&TrainSpec::default()).map(|_| unreachable!("no embedded data"))
+}
+
+/// `from`: the model's architecture wins, and a setting that contradicts it is an error.
+fn check_compatible<T: Scalar>(given: &TrainSpec, model: &Model<T>, from: &Path) -> Result<()> {
+    let arch = model.network.architecture();
+    let conflict = |setting: Setting, given: String, has: String| -> Result<()> {
+        if given != has {
+            return Err(Error::config(
+                Setting::From,
+                format!(
+                    "{} {given} conflicts with {}'s {has} (the model's architecture wins; drop the setting)",
+                    setting.mention(),
+                    from.display()
+                ),
+            ));
+        }
+        Ok(())
+    };
+    let join = |v: &[usize]| v.iter().map(usize::to_string).collect::<Vec<_>>().join(",");
+    if let Some(layers) = &given.layers {
+        conflict(Setting::Layers, join(layers), join(&arch.sizes))?;
+    }
+    if let Some(hidden) = &given.hidden {
+        let has = join(&arch.sizes[1..arch.sizes.len() - 1]);
+        conflict(Setting::Hidden, join(hidden), has)?;
+    }
+    if let Some(g) = given.activation {
+        conflict(Setting::Activation, g.to_string(), arch.hidden.to_string())?;
+    }
+    if let Some(g) = given.output {
+        conflict(Setting::Output, g.to_string(), arch.output.to_string())?;
+    }
+    if let Some(c) = given.cost {
+        conflict(Setting::Cost, c.to_string(), arch.cost.to_string())?;
+    }
+    if let Some(t) = given.task {
+        conflict(Setting::Task, t.to_string(), model.task.to_string())?;
+    }
+    if let (Some(given), Some(has)) = (&given.target, &model.targets) {
+        conflict(Setting::Target, given.join(","), has.join(","))?;
+    }
+    if given.init.is_some() {
+        return Err(Error::config(
+            Setting::From,
+            format!(
+                "{} does not apply to a model that already has weights",
+                Setting::Init.mention()
+            ),
+        ));
+    }
+    if given.scaling == Some(false) && model.scaling.is_some() {
+        return Err(Error::config(
+            Setting::From,
+            format!(
+                "{} conflicts with {}'s feature scaling, which is kept (drop the setting)",
+                Setting::Scaling.mention(),
+                from.display()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Continuing a trained model: its stored optimizer, learning rate and mini-batch size
+/// where the spec gives none. Returns the spec with them filled in, and what was kept.
+fn keep_stored_settings<T: Scalar>(
+    given: &TrainSpec,
+    model: &Model<T>,
+) -> (TrainSpec, Vec<Vec<(Setting, String)>>) {
+    let mut spec = given.clone();
+    let stored = model
+        .extra
+        .get("training")
+        .and_then(|text| serde_json::from_str::<serde_json::Value>(text).ok())
+        .and_then(|record| serde_json::from_value::<TrainConfig>(record["config"].clone()).ok());
+    let Some(stored) = stored else {
+        return (spec, Vec::new());
+    };
+    let mut kept = Vec::new();
+    if given.optimizer.is_none() && given.momentum.is_none() {
+        spec.optimizer = Some(stored.optimizer);
+        let mut group = vec![(Setting::Optimizer, stored.optimizer.to_string())];
+        let defaults: OptimizerKind = stored
+            .optimizer
+            .to_string()
+            .parse()
+            .unwrap_or(stored.optimizer);
+        for ((setting, value), (_, default)) in stored
+            .optimizer
+            .settings()
+            .into_iter()
+            .zip(defaults.settings())
+        {
+            if value != default {
+                group.push((setting, number(value)));
+            }
+        }
+        kept.push(group);
+    }
+    if given.lr.is_none() {
+        spec.lr = Some(stored.learning_rate);
+        kept.push(vec![(Setting::LearningRate, number(stored.learning_rate))]);
+    }
+    let full_batch = spec.optimizer.is_some_and(|o| o.full_batch());
+    if given.batch_size.is_none() && !full_batch {
+        spec.batch_size = Some(stored.batch_size);
+        kept.push(vec![(Setting::BatchSize, stored.batch_size.to_string())]);
+    }
+    (spec, kept)
+}
+
+/// A number as a user would type it: the shortest text that reads back to the same f64.
+fn number(v: f64) -> String {
+    format!("{v}")
+}
+
+/// The outcome of a training run: one schema for what the CLI prints, `--json` emits and
+/// a model's training record (`training` in its metadata) stores. Documented field by
+/// field in `docs/summary.md`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    /// Epochs run.
+    pub epochs: usize,
+    /// C₀ on the training set at the end.
+    pub train_cost: f64,
+    /// C on the test set at the end.
+    pub test_cost: Option<f64>,
+    /// Seconds of training passes (evaluation excluded).
+    pub train_seconds: f64,
+    /// Each epoch's training seconds.
+    pub epoch_seconds: Vec<f64>,
+    /// One report per epoch.
+    pub history: Vec<EpochReport>,
+    /// With early stopping: the epoch whose weights the model holds.
+    pub best_epoch: Option<usize>,
+    /// Whether early stopping ended the run before its last epoch.
+    pub stopped_early: bool,
+    /// The validation cost of the epoch the model holds.
+    pub validation_cost: Option<f64>,
+    /// Classification: accuracy on the training set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub train_accuracy: Option<f64>,
+    /// Classification: accuracy on the test set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test_accuracy: Option<f64>,
+    /// Classification: macro F1 on the test set.
+    pub test_macro_f1: Option<f64>,
+    /// Regression: RMSE on the training set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub train_rmse: Option<f64>,
+    /// Regression: MAE on the training set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub train_mae: Option<f64>,
+    /// Regression: R² on the training set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub train_r2: Option<f64>,
+    /// Regression: RMSE on the test set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test_rmse: Option<f64>,
+    /// Regression: MAE on the test set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test_mae: Option<f64>,
+    /// Regression: R² on the test set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test_r2: Option<f64>,
+    /// Classification or regression.
+    pub task: Task,
+    /// f32 or f64.
+    pub precision: Precision,
+    /// `n_0, …, n_L`.
+    pub layers: Vec<usize>,
+    /// The training data.
+    pub data: PathBuf,
+    /// The model continued, if any.
+    pub from: Option<PathBuf>,
+    /// The library's training configuration.
+    pub config: TrainConfig,
+    /// Every setting of the run, resolved.
+    pub spec: TrainSpec,
+    /// The test evaluation at the end (confusion matrix included), for a front end to show.
+    #[serde(skip)]
+    pub test: Option<Evaluation>,
+}
+
+impl Summary {
+    /// The training record a model stores: the summary without what changes from one run
+    /// of the same settings to the next (the seconds, the thread count), so that the same
+    /// run saves the same bytes.
+    pub fn record(&self) -> String {
+        let mut record = serde_json::to_value(self).expect("a summary serializes");
+        let object = record.as_object_mut().expect("a summary is an object");
+        object.remove("train_seconds");
+        object.remove("epoch_seconds");
+        if let Some(history) = object.get_mut("history").and_then(|h| h.as_array_mut()) {
+            for report in history {
+                report.as_object_mut().map(|r| r.remove("seconds"));
+            }
+        }
+        if let Some(spec) = object.get_mut("spec").and_then(|s| s.as_object_mut()) {
+            spec.remove("threads");
+        }
+        record.to_string()
+    }
+}
+
+impl<T: Scalar> Prepared<T> {
+    /// Trains the model in place on [`Resolved::threads`] threads, calling `on_event`
+    /// after each mini-batch and epoch (`Break` stops after the current one), and records
+    /// the [`Summary`] in the model's metadata (`training`).
+    ///
+    /// # Errors
+    /// [`crate::train()`]'s errors.
+    pub fn train(
+        &mut self,
+        on_event: impl FnMut(TrainEvent<'_>) -> ControlFlow<()>,
+    ) -> Result<Summary> {
+        let config = &self.resolved.config;
+        let training = crate::parallel::with_threads(self.resolved.threads, || {
+            crate::train(
+                &mut self.model.network,
+                &self.train,
+                self.test.as_ref(),
+                config,
+                on_event,
+            )
+        })?;
+        let reports = &training.history;
+        // The test metrics of the model as it ends (and is saved): after early stopping
+        // that is the restored epoch's network, not the last epoch's.
+        let test = match (&self.test, training.best_epoch) {
+            (Some(test), Some(_)) => Some(evaluate(&self.model.network, test)?),
+            _ => reports.last().and_then(|r| r.test.clone()),
+        };
+        let train = evaluate(&self.model.network, &self.train)?;
+        let held = training.best_epoch.or(reports.last().map(|r| r.epoch));
+        let classification = self.model.task == Task::Classification;
+        let class = |v: Option<f64>| if classification { v } else { None };
+        let regress = |v: Option<f64>| if classification { None } else { v };
+        let t = test.as_ref();
+        let summary = Summary {
+            epochs: reports.len(),
+            train_cost: train.cost,
+            test_cost: t.map(|t| t.cost),
+            train_seconds: reports.iter().map(|r| r.seconds).sum(),
+            epoch_seconds: reports.iter().map(|r| r.seconds).collect(),
+            history: reports.clone(),
+            best_epoch: training.best_epoch,
+            stopped_early: training.stopped_early,
+            validation_cost: reports
+                .iter()
+                .find(|r| Some(r.epoch) == held)
+                .and_then(|r| r.validation.as_ref())
+                .map(|v| v.cost),
+            train_accuracy: class(train.accuracy),
+            test_accuracy: class(t.and_then(|t| t.accuracy)),
+            test_macro_f1: t.and_then(|t| t.macro_f1),
+            train_rmse: regress(train.rmse),
+            train_mae: regress(train.mae),
+            train_r2: regress(train.r2),
+            test_rmse: regress(t.and_then(|t| t.rmse)),
+            test_mae: regress(t.and_then(|t| t.mae)),
+            test_r2: regress(t.and_then(|t| t.r2)),
+            task: self.model.task,
+            precision: self.resolved.precision,
+            layers: self.model.network.sizes().to_vec(),
+            data: self.data_name.clone(),
+            from: self.resolved.spec.from.clone(),
+            config: self.resolved.config.clone(),
+            spec: self.resolved.spec.clone(),
+            test,
+        };
+        self.model.extra.insert("training".into(), summary.record());
+        Ok(summary)
+    }
+}
