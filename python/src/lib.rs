@@ -10,6 +10,7 @@ mod sklearn;
 
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use nabla::explain::explain;
 use nabla::grad_check::{numerical_gradients, worst_disagreement, DEFAULT_STEP};
@@ -17,7 +18,7 @@ use nabla::model_file::{Model, Task};
 use nabla::noise::{Fractal, Simplex};
 use nabla::{
     Adam, Dataset, Error, Gradients, Lbfgs, Matrix, Momentum, Network, Optimizer, OptimizerKind,
-    Pass, RmsProp, Rprop, Scalar, Sgd, TrainEvent, Training,
+    Pass, RmsProp, Rprop, Scalar, Setting, Sgd, TrainEvent, Training,
 };
 use numpy::ndarray::{Array1, Array2};
 use numpy::{
@@ -30,12 +31,9 @@ use pyo3::types::{PyBytes, PyDict, PyList, PyTuple};
 use crate::sklearn::{resolve, sklearn_name, SkParams, Stop, Target};
 
 /// A library error as a Python exception: `OSError` for files, `ValueError` otherwise,
-/// with the whole chain of causes in the message. Setting names are translated by `names`.
-fn to_py(e: Error, names: fn(&str) -> &str) -> PyErr {
-    let mut message = match &e {
-        Error::InvalidConfig { field, message } => format!("invalid {}: {message}", names(field)),
-        other => other.to_string(),
-    };
+/// with the whole chain of causes in the message and settings named by `name_of`.
+fn to_py(e: Error, name_of: &dyn Fn(Setting) -> String) -> PyErr {
+    let mut message = e.render(name_of);
     let mut source = std::error::Error::source(&e);
     while let Some(s) = source {
         message += &format!(": {s}");
@@ -48,7 +46,22 @@ fn to_py(e: Error, names: fn(&str) -> &str) -> PyErr {
 }
 
 fn py_err(e: Error) -> PyErr {
-    to_py(e, |f| f)
+    to_py(e, &|s| s.name().to_string())
+}
+
+fn sk_err(e: Error) -> PyErr {
+    to_py(e, &sklearn_name)
+}
+
+/// The thread count `set_threads` asked for (0: the library's default).
+static THREADS: AtomicUsize = AtomicUsize::new(0);
+
+/// Runs `f` with the thread count of `set_threads`, if any.
+fn scoped<R>(f: impl FnOnce() -> R) -> R {
+    match THREADS.load(Ordering::Relaxed) {
+        0 => f(),
+        n => nabla::parallel::with_threads(n, f),
+    }
 }
 
 /// An optimizer that can move between threads with its model.
@@ -176,52 +189,57 @@ fn fit_model<T: Scalar + Element>(
     let stop = resolved.stop;
     let network = &mut model.network;
     let (result, interrupted, stop_reason) = py.detach(|| {
-        let mut interrupted: Option<PyErr> = None;
-        let mut stop_reason = None;
-        let (mut best, mut count) = (f64::INFINITY, 0usize);
-        let result =
-            nabla::train_with(network, optimizer.as_mut(), &data, None, &config, |event| {
-                match event {
-                    TrainEvent::Batch { .. } => {
-                        if let Err(e) = Python::attach(|py| py.check_signals()) {
-                            interrupted = Some(e);
-                            return ControlFlow::Break(());
-                        }
-                    }
-                    TrainEvent::Epoch(report) => {
-                        if let Some(cb) = &callback {
-                            let json = serde_json::to_string(report).expect("reports serialize");
-                            if let Err(e) = Python::attach(|py| cb.call1(py, (json,)).map(drop)) {
+        scoped(|| {
+            let mut interrupted: Option<PyErr> = None;
+            let mut stop_reason = None;
+            let (mut best, mut count) = (f64::INFINITY, 0usize);
+            let result =
+                nabla::train_with(network, optimizer.as_mut(), &data, None, &config, |event| {
+                    match event {
+                        TrainEvent::Batch { .. } => {
+                            if let Err(e) = Python::attach(|py| py.check_signals()) {
                                 interrupted = Some(e);
                                 return ControlFlow::Break(());
                             }
                         }
-                        let loss = report.train_cost.unwrap_or(f64::NAN) + report.regularization;
-                        match stop {
-                            Stop::NoImprovement { tol, patience } => {
-                                count = if loss > best - tol { count + 1 } else { 0 };
-                                best = best.min(loss);
-                                if count > patience {
-                                    stop_reason = Some("no-improvement");
+                        TrainEvent::Epoch(report) => {
+                            if let Some(cb) = &callback {
+                                let json =
+                                    serde_json::to_string(report).expect("reports serialize");
+                                if let Err(e) = Python::attach(|py| cb.call1(py, (json,)).map(drop))
+                                {
+                                    interrupted = Some(e);
                                     return ControlFlow::Break(());
                                 }
                             }
-                            Stop::RateFloor(floor) if report.learning_rate <= floor => {
-                                stop_reason = Some("learning-rate-floor");
-                                return ControlFlow::Break(());
+                            let loss =
+                                report.train_cost.unwrap_or(f64::NAN) + report.regularization;
+                            match stop {
+                                Stop::NoImprovement { tol, patience } => {
+                                    count = if loss > best - tol { count + 1 } else { 0 };
+                                    best = best.min(loss);
+                                    if count > patience {
+                                        stop_reason = Some("no-improvement");
+                                        return ControlFlow::Break(());
+                                    }
+                                }
+                                Stop::RateFloor(floor) if report.learning_rate <= floor => {
+                                    stop_reason = Some("learning-rate-floor");
+                                    return ControlFlow::Break(());
+                                }
+                                _ => {}
                             }
-                            _ => {}
                         }
                     }
-                }
-                ControlFlow::Continue(())
-            });
-        (result, interrupted, stop_reason)
+                    ControlFlow::Continue(())
+                });
+            (result, interrupted, stop_reason)
+        })
     });
     if let Some(e) = interrupted {
         return Err(e);
     }
-    let training = result.map_err(|e| to_py(e, sklearn_name))?;
+    let training = result.map_err(sk_err)?;
     Ok(training_json(&training, stop_reason))
 }
 
@@ -393,7 +411,7 @@ impl PyModel {
         dtype: &str,
     ) -> PyResult<Self> {
         let (p, target) = read_params(params, target)?;
-        let r = resolve(&p, target, n, features, outputs).map_err(|e| to_py(e, sklearn_name))?;
+        let r = resolve(&p, target, n, features, outputs).map_err(sk_err)?;
         let task = if target == Target::Continuous {
             Task::Regression
         } else {
@@ -403,11 +421,11 @@ impl PyModel {
         let arch = r.architecture;
         Ok(match parse_dtype(dtype)? {
             "f32" => Self::from_model_f32(Model::new(
-                Network::new(arch, r.init, seed).map_err(|e| to_py(e, sklearn_name))?,
+                Network::new(arch, r.init, seed).map_err(sk_err)?,
                 task,
             )),
             _ => Self::from_model_f64(Model::new(
-                Network::new(arch, r.init, seed).map_err(|e| to_py(e, sklearn_name))?,
+                Network::new(arch, r.init, seed).map_err(sk_err)?,
                 task,
             )),
         })
@@ -433,8 +451,7 @@ impl PyModel {
         let (p, target) = read_params(params, target)?;
         let sizes = with_model!(&self.inner, m => m.network.sizes().to_vec());
         let n = x.getattr("shape")?.get_item(0)?.extract::<usize>()?;
-        let r = resolve(&p, target, n, sizes[0], sizes[sizes.len() - 1])
-            .map_err(|e| to_py(e, sklearn_name))?;
+        let r = resolve(&p, target, n, sizes[0], sizes[sizes.len() - 1]).map_err(sk_err)?;
         if r.architecture.sizes != sizes {
             return Err(PyValueError::new_err(format!(
                 "the data needs layer sizes {:?}, the model has {:?}",
@@ -459,12 +476,16 @@ impl PyModel {
         match &self.inner {
             Inner::F32(m, _) => {
                 let x = read::<f32>(x)?;
-                let out = py.detach(|| predict_model(m, x)).map_err(py_err)?;
+                let out = py
+                    .detach(|| scoped(|| predict_model(m, x)))
+                    .map_err(py_err)?;
                 Ok(to_numpy(py, &out).into_any())
             }
             Inner::F64(m, _) => {
                 let x = read::<f64>(x)?;
-                let out = py.detach(|| predict_model(m, x)).map_err(py_err)?;
+                let out = py
+                    .detach(|| scoped(|| predict_model(m, x)))
+                    .map_err(py_err)?;
                 Ok(to_numpy(py, &out).into_any())
             }
         }
@@ -724,6 +745,7 @@ impl PyModel {
 fn read_params(params: &str, target: &str) -> PyResult<(SkParams, Target)> {
     let p: SkParams = serde_json::from_str(params)
         .map_err(|e| PyTypeError::new_err(format!("invalid estimator parameters: {e}")))?;
+    sklearn::check_own(&p).map_err(PyValueError::new_err)?;
     let target: Target = serde_json::from_value(serde_json::Value::String(target.into()))
         .map_err(|_| PyValueError::new_err(format!("unknown target kind '{target}'")))?;
     Ok((p, target))
@@ -807,16 +829,16 @@ fn mnist(py: Python<'_>) -> PyResult<Bound<'_, PyTuple>> {
     )
 }
 
-/// Sets the number of threads the library's matrix products use.
+/// Sets the number of threads the library uses for the calls from Python (0: its default).
 #[pyfunction]
 fn set_threads(n: usize) {
-    nabla::matrix::set_threads(n);
+    THREADS.store(n, Ordering::Relaxed);
 }
 
 /// The number of threads the library's matrix products use.
 #[pyfunction]
 fn threads() -> usize {
-    nabla::matrix::threads()
+    scoped(nabla::parallel::threads)
 }
 
 #[pymodule]

@@ -4,6 +4,9 @@
 //! and every default and cross-parameter rule is applied once, in Rust, from the library's
 //! types. Library errors name CLI flags; [`sklearn_name`] turns them into parameter names.
 
+use nabla::model_file::Task;
+use nabla::setting::Setting;
+use nabla::spec::{self, DataShape, TrainSpec};
 use nabla::{Activation, Architecture, Cost, Error, Init, OptimizerKind, Schedule, TrainConfig};
 use serde::Deserialize;
 
@@ -80,8 +83,8 @@ pub struct Resolved {
     pub stop: Stop,
 }
 
-fn invalid(name: &str, message: impl Into<String>) -> Error {
-    Error::config(name, message)
+fn invalid(setting: Setting, message: impl Into<String>) -> Error {
+    Error::config(setting, message)
 }
 
 fn activation(name: &str) -> Result<Activation, Error> {
@@ -92,7 +95,7 @@ fn activation(name: &str) -> Result<Activation, Error> {
         "identity" => Ok(Activation::Identity),
         other => match other.parse::<Activation>() {
             Ok(Activation::Softmax) | Err(_) => Err(invalid(
-                "activation",
+                Setting::Activation,
                 format!("unknown activation '{other}' (expected identity, logistic, tanh, relu or leaky-relu)"),
             )),
             Ok(a) => Ok(a),
@@ -117,7 +120,7 @@ fn optimizer(p: &SkParams) -> Result<OptimizerKind, Error> {
         other => {
             let kind: OptimizerKind = other.parse().map_err(|_| {
                 invalid(
-                    "solver",
+                    Setting::Optimizer,
                     format!("unknown solver '{other}' (expected lbfgs, sgd, adam, momentum, nesterov, rmsprop, adamw or rprop)"),
                 )
             })?;
@@ -143,8 +146,24 @@ fn optimizer(p: &SkParams) -> Result<OptimizerKind, Error> {
     Ok(kind)
 }
 
+/// Checks the parameters scikit-learn has and the library does not (`tol`, `max_fun`).
+pub fn check_own(p: &SkParams) -> Result<(), String> {
+    if !(p.tol.is_finite() && p.tol >= 0.0) {
+        return Err(format!("invalid tol: must be a number >= 0, got {}", p.tol));
+    }
+    if p.max_fun < 1 {
+        return Err(format!(
+            "invalid max_fun: must be at least 1, got {}",
+            p.max_fun
+        ));
+    }
+    Ok(())
+}
+
 /// Reads the parameters against the data: n examples of `features` inputs, `outputs`
-/// network outputs, targets of kind `target`.
+/// network outputs, targets of kind `target`. The parameters fill a [`TrainSpec`], which
+/// the library resolves (defaults, ranges, cross-setting rules); what is scikit-learn's own
+/// (`batch_size='auto'`, schedules for sgd only, `max_fun`, the `tol` rule) is read here.
 pub fn resolve(
     p: &SkParams,
     target: Target,
@@ -152,52 +171,47 @@ pub fn resolve(
     features: usize,
     outputs: usize,
 ) -> Result<Resolved, Error> {
-    let mut sizes = vec![features];
+    let mut hidden = Vec::new();
     for &h in &p.hidden_layer_sizes {
         if h < 1 {
             return Err(invalid(
-                "hidden_layer_sizes",
+                Setting::Hidden,
                 format!(
                     "every size must be at least 1, got {:?}",
                     p.hidden_layer_sizes
                 ),
             ));
         }
-        sizes.push(h as usize);
+        hidden.push(h as usize);
     }
-    sizes.push(outputs);
-    let hidden = activation(&p.activation)?;
-    let (output, default_cost) = match target {
-        Target::Binary | Target::Multilabel => (Activation::Sigmoid, Cost::CrossEntropy),
-        Target::Multiclass => (Activation::Softmax, Cost::CrossEntropy),
-        Target::Continuous => (Activation::Identity, Cost::Quadratic),
+    let output = match target {
+        Target::Binary | Target::Multilabel => Activation::Sigmoid,
+        Target::Multiclass => Activation::Softmax,
+        Target::Continuous => Activation::Identity,
+    };
+    let task = if target == Target::Continuous {
+        Task::Regression
+    } else {
+        Task::Classification
     };
     let cost = match &p.cost {
-        None => default_cost,
-        Some(c) => c.parse::<Cost>().map_err(|_| {
+        None => None,
+        Some(c) => Some(c.parse::<Cost>().map_err(|_| {
             invalid(
-                "cost",
+                Setting::Cost,
                 format!("unknown cost '{c}' (expected quadratic or cross-entropy)"),
             )
-        })?,
+        })?),
     };
-    let architecture = Architecture::new(&sizes, hidden, output, cost)?;
-
     let optimizer = optimizer(p)?;
     if p.max_iter < 1 {
         return Err(invalid(
-            "max_iter",
+            Setting::Epochs,
             format!("must be at least 1, got {}", p.max_iter),
         ));
     }
     let mut epochs = p.max_iter as usize;
     if matches!(optimizer, OptimizerKind::Lbfgs { .. }) {
-        if p.max_fun < 1 {
-            return Err(invalid(
-                "max_fun",
-                format!("must be at least 1, got {}", p.max_fun),
-            ));
-        }
         // One function evaluation per iteration here (no line search).
         epochs = epochs.min(p.max_fun as usize);
     }
@@ -205,69 +219,38 @@ pub fn resolve(
         BatchSize::Name(s) if s == "auto" => n.min(200),
         BatchSize::Name(s) => {
             return Err(invalid(
-                "batch_size",
+                Setting::BatchSize,
                 format!("must be 'auto' or a positive integer, got '{s}'"),
             ))
         }
         BatchSize::Number(b) if *b < 1 => {
             return Err(invalid(
-                "batch_size",
+                Setting::BatchSize,
                 format!("must be at least 1, got {b}"),
             ))
         }
         // Larger than n: clipped to n, as scikit-learn does.
         BatchSize::Number(b) => (*b as usize).min(n.max(1)),
     };
-    // η: learning_rate_init, except for the solvers scikit-learn gives none (lbfgs) and
-    // those whose step does not scale by it in the same way (rprop): the library's default.
-    let learning_rate = match optimizer {
-        OptimizerKind::Lbfgs { .. } | OptimizerKind::Rprop => optimizer
-            .default_learning_rate()
-            .unwrap_or(p.learning_rate_init),
-        _ => p.learning_rate_init,
-    };
     if p.n_iter_no_change < 1 {
         return Err(invalid(
-            "n_iter_no_change",
+            Setting::Patience,
             format!("must be at least 1, got {}", p.n_iter_no_change),
         ));
     }
     let patience = p.n_iter_no_change as usize;
-    if !(p.tol.is_finite() && p.tol >= 0.0) {
-        return Err(invalid(
-            "tol",
-            format!("must be a number >= 0, got {}", p.tol),
-        ));
-    }
-    if !(0.0..=1.0).contains(&p.power_t) {
-        // scikit-learn takes any power_t >= 0; the library's schedule checks the rest.
-        if !(p.power_t.is_finite() && p.power_t >= 0.0) {
-            return Err(invalid(
-                "power_t",
-                format!("must be a number >= 0, got {}", p.power_t),
-            ));
-        }
-    }
     let sgd_like = matches!(
         optimizer,
         OptimizerKind::Sgd | OptimizerKind::Momentum { .. }
     );
+    let no_improvement = Stop::NoImprovement {
+        tol: p.tol,
+        patience,
+    };
     // Like scikit-learn, the schedule applies to sgd only.
     let (schedule, stop) = match p.learning_rate.as_str() {
-        "constant" => (
-            Schedule::Constant,
-            Stop::NoImprovement {
-                tol: p.tol,
-                patience,
-            },
-        ),
-        "invscaling" if sgd_like => (
-            Schedule::InvScaling { power: p.power_t },
-            Stop::NoImprovement {
-                tol: p.tol,
-                patience,
-            },
-        ),
+        "constant" => (Schedule::Constant, no_improvement),
+        "invscaling" if sgd_like => (Schedule::InvScaling { power: p.power_t }, no_improvement),
         "adaptive" if sgd_like => (
             Schedule::Plateau {
                 factor: 0.2,
@@ -276,75 +259,96 @@ pub fn resolve(
             },
             Stop::RateFloor(1e-6),
         ),
-        "invscaling" | "adaptive" => (
-            Schedule::Constant,
-            Stop::NoImprovement {
-                tol: p.tol,
-                patience,
-            },
-        ),
+        "invscaling" | "adaptive" => (Schedule::Constant, no_improvement),
         other => {
             return Err(invalid(
-                "learning_rate",
+                Setting::Schedule,
                 format!("unknown schedule '{other}' (expected constant, invscaling or adaptive)"),
             ))
         }
     };
-    let (validation, early_patience, stop) = if p.early_stopping {
-        (p.validation_fraction, Some(patience), Stop::Never)
-    } else {
-        (0.0, None, stop)
-    };
     if p.early_stopping && !(p.validation_fraction > 0.0 && p.validation_fraction < 1.0) {
         return Err(invalid(
-            "validation_fraction",
+            Setting::Validation,
             format!(
                 "must be in (0, 1) with early_stopping, got {}",
                 p.validation_fraction
             ),
         ));
     }
-    let config = TrainConfig {
-        epochs,
-        batch_size,
-        learning_rate,
-        seed: p.seed,
-        shuffle: p.shuffle,
-        optimizer,
-        schedule,
-        l2: p.alpha,
+    let (validation, early_patience, stop) = if p.early_stopping {
+        (Some(p.validation_fraction), Some(patience), Stop::Never)
+    } else {
+        (None, None, stop)
+    };
+    // η: learning_rate_init, except for the solvers scikit-learn gives none (lbfgs) and
+    // rprop, whose steps do not scale by it: there the library's default.
+    let lr = match optimizer {
+        OptimizerKind::Lbfgs { .. } | OptimizerKind::Rprop => None,
+        _ => Some(p.learning_rate_init),
+    };
+    let spec = TrainSpec {
+        task: Some(task),
+        hidden: Some(hidden),
+        activation: Some(activation(&p.activation)?),
+        output: Some(output),
+        cost,
+        // scikit-learn's Glorot uniform.
+        init: Some(Init::Xavier),
+        optimizer: Some(optimizer),
+        lr,
+        batch_size: (!optimizer.full_batch()).then_some(batch_size),
+        epochs: Some(epochs),
+        seed: Some(p.seed),
+        shuffle: Some(p.shuffle),
+        schedule: Some(schedule),
+        l2: Some(p.alpha),
         validation,
         patience: early_patience,
-        evaluate_train: true,
-        ..TrainConfig::default()
+        ..TrainSpec::default()
     };
-    config.validate()?;
+    let shape = DataShape {
+        features,
+        outputs,
+        task,
+        images: None,
+        embedded: false,
+    };
+    let mut r = spec::resolve(&spec, &shape, None)?;
+    r.config.evaluate_train = true;
     Ok(Resolved {
-        architecture,
-        // scikit-learn's Glorot uniform.
-        init: Init::Xavier,
-        config,
+        architecture: r.architecture,
+        init: r.init,
+        config: r.config,
         stop,
     })
 }
 
-/// The scikit-learn parameter for a library setting named as on the command line.
-pub fn sklearn_name(field: &str) -> &str {
-    match field {
-        "--epochs" => "max_iter",
-        "--batch-size" => "batch_size",
-        "--lr" => "learning_rate_init",
-        "--momentum" => "momentum",
-        "--l2" => "alpha",
-        "--validation" => "validation_fraction",
-        "--patience" => "n_iter_no_change",
-        "--beta1" => "beta_1",
-        "--beta2" => "beta_2",
-        "--eps" => "epsilon",
-        "--layers" => "hidden_layer_sizes",
-        "--activation" => "activation",
-        "--output" | "--cost" => "cost",
-        "--schedule" | "--eta-min" => "learning_rate",
-        other => other,
+/// The scikit-learn parameter for a library setting.
+pub fn sklearn_name(setting: Setting) -> String {
+    match setting {
+        Setting::Hidden | Setting::Layers => "hidden_layer_sizes",
+        Setting::Activation => "activation",
+        Setting::Output | Setting::Cost => "cost",
+        Setting::Optimizer => "solver",
+        Setting::Momentum => "momentum",
+        Setting::Nesterov => "nesterovs_momentum",
+        Setting::Eps => "epsilon",
+        Setting::Beta1 => "beta_1",
+        Setting::Beta2 => "beta_2",
+        Setting::LearningRate => "learning_rate_init",
+        Setting::BatchSize => "batch_size",
+        Setting::Epochs => "max_iter",
+        Setting::Seed => "random_state",
+        Setting::Shuffle => "shuffle",
+        Setting::Schedule | Setting::Factor | Setting::PlateauPatience => "learning_rate",
+        Setting::PowerT => "power_t",
+        Setting::L2 => "alpha",
+        Setting::Validation => "validation_fraction",
+        Setting::Patience => "n_iter_no_change",
+        Setting::Precision => "dtype",
+        Setting::Threads => "threads",
+        other => other.name(),
     }
+    .to_string()
 }
