@@ -2,7 +2,8 @@
 # nabla against its CPU peers (numpy, JAX, PyTorch, scikit-learn) on the workloads W1-W4 of
 # ../shared/bench, measured in the same run on this machine, and printed as ratios.
 #
-# Usage: scripts/compare.sh [THREADS...]          (default: 1 2)
+# Usage: scripts/compare.sh [THREADS...]          (default: 1 2; "all": every program's
+#                                                   own default, all cores, nothing pinned)
 # Env:   WORKLOADS=W1,W2,W3,W4   EPOCHS=5 (nabla's timed epochs)
 #        ONLY="numpy jax torch sklearn"   (peers to try; those not installed are skipped)
 #        JAX_VARIANTS=jax,jax-scan  TORCH_VARIANTS=torch  SKLEARN_VARIANTS=sklearn
@@ -35,6 +36,12 @@ NABLA=$ROOT/target/release/nabla
 # pin THREADS CMD...: the same pinning as ../shared/bench/run_peers.sh (1 thread: core 0).
 pin() {
   local t=$1; shift
+  # "all": every program with its own defaults (nabla: all cores; peers: as many threads as
+  # cores), nothing pinned, no thread variables set.
+  if [ "$t" = all ]; then
+    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE PEER_THREADS="$(nproc)" "$@"
+    return
+  fi
   local cores=0,1
   [ "$t" = 1 ] && cores=0
   if command -v taskset > /dev/null; then
@@ -50,7 +57,9 @@ pin() {
 for t in $THREADS; do
   for w in ${WORKLOADS//,/ }; do
     echo "== $w, $t thread(s): nabla" >&2
-    pin "$t" "$NABLA" bench --json --threads "$t" --workloads "$w" --epochs "$EPOCHS" \
+    threads_flag=(--threads "$t")
+    [ "$t" = all ] && threads_flag=()
+    pin "$t" "$NABLA" bench --json "${threads_flag[@]}" --workloads "$w" --epochs "$EPOCHS" \
       --quiet-wait "$PEERS_MAX_QUIET_WAIT" \
       > "$OUT/nabla_t${t}_$w.json"
     if [ -z "$PEERS_DIR" ] || [ ! -x "$PY" ]; then
@@ -68,14 +77,16 @@ for t in $THREADS; do
       echo "== $w, $t thread(s): $peer" >&2
       quick=()
       [ "$QUICK" = 1 ] && quick=(--quick)
-      (cd "$PEERS_DIR" && pin "$t" "$PY" "peer_$peer.py" --threads "$t" --workloads "$w" \
+      peer_threads=$t
+      [ "$t" = all ] && peer_threads=$(nproc)
+      (cd "$PEERS_DIR" && pin "$t" "$PY" "peer_$peer.py" --threads "$peer_threads" --workloads "$w" \
         "${quick[@]}") > "$OUT/peers/${peer}_${w}_t$t.log" 2>&1 ||
         echo "   $peer failed (see $OUT/peers/${peer}_${w}_t$t.log)" >&2
     done
   done
 done
 
-python3 - "$OUT" $THREADS << 'EOF'
+NPROC=$(nproc) python3 - "$OUT" $THREADS << 'EOF'
 import glob, json, os, sys
 out, threads = sys.argv[1], sys.argv[2:]
 def load(path):
@@ -98,7 +109,8 @@ for t in threads:
         for label, key, scale in metrics:
             mine = r[key] * scale
             rows.append((w, t, label, "nabla", mine, 1.0))
-            for path in sorted(glob.glob(os.path.join(out, "peers", f"*_{w}_t{t}*.json"))):
+            peer_t = os.environ["NPROC"] if t == "all" else t
+            for path in sorted(glob.glob(os.path.join(out, "peers", f"*_{w}_t{peer_t}*.json"))):
                 p = load(path)
                 if not p or key not in p or p[key] is None:
                     continue

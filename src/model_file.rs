@@ -22,7 +22,7 @@
 //! | `features` | `["x0","x1"]`                   | JSON: input column names (absent for `init`)   |
 //! | `targets`  | `["label"]`                     | JSON: target column names                      |
 //! | `scaling`  | `{"offset":[…],"factor":[…]}`   | JSON: `x' = (x − offset) · factor`, or absent  |
-//! | `training` | `{"epochs":30,…}`               | JSON: the resolved training configuration      |
+//! | `training` | `{"epochs":30,…}`               | JSON: the run's [`Summary`](crate::Summary) (docs/summary.md), without its seconds |
 
 use std::collections::BTreeMap;
 use std::fmt;

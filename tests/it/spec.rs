@@ -171,3 +171,34 @@ fn library_errors_name_settings_and_the_command_line_names_flags() {
         &["invalid --patience", "add --validation"],
     );
 }
+
+#[test]
+fn init_and_train_choose_the_same_default_output() {
+    let dir = temp();
+    let data = classification_csv(&dir, "d.csv", 30, 1);
+    for (task, cost, output) in [
+        ("classification", "quadratic", "softmax"),
+        ("classification", "cross-entropy", "softmax"),
+        ("regression", "quadratic", "identity"),
+    ] {
+        let init = init_model(
+            &dir,
+            "init.safetensors",
+            &["--layers", "3,4,3", "--task", task, "--cost", cost],
+        );
+        assert_eq!(
+            read_st(&init).metadata["output"],
+            output,
+            "init {task} {cost}"
+        );
+        if task == "classification" {
+            let trained = dir.path().join("trained.safetensors");
+            nabla()
+                .args(["train", "--data", s(&data), "--cost", cost, "--epochs", "1"])
+                .args(["--hidden", "4", "--out", s(&trained)])
+                .assert()
+                .success();
+            assert_eq!(read_st(&trained).metadata["output"], output, "train {cost}");
+        }
+    }
+}

@@ -181,8 +181,8 @@ pub struct InitArgs {
     /// Activation g of the hidden layers.
     #[arg(long, default_value = "sigmoid", value_parser = parse_named::<Activation>)]
     pub activation: Activation,
-    /// Activation g of the output layer (default: softmax for classification with
-    /// cross-entropy, identity for regression, otherwise sigmoid).
+    /// Activation g of the output layer (default, as `train` chooses it for a CSV file:
+    /// softmax for classification, identity for regression).
     #[arg(long, value_parser = parse_named::<Activation>)]
     pub output: Option<Activation>,
     /// Cost c_x: quadratic or cross-entropy.

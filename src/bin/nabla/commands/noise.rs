@@ -1,6 +1,7 @@
 //! `nabla noise`: simplex noise at points, as a PNG slice, or as a regression data set.
 
 use std::fmt::Write as _;
+use std::path::Path;
 
 use anyhow::{bail, Context};
 use nabla::data::csv::Table;
@@ -23,48 +24,21 @@ pub fn run(args: &NoiseArgs) -> anyhow::Result<()> {
     if let Some(path) = &args.out {
         check_writable("--out", path)?;
     }
-    let simplex = Simplex::new(args.dims, args.seed).context("invalid --dims")?;
-    let fractal = Fractal {
-        octaves: args.octaves,
-        lacunarity: args.lacunarity,
-        gain: args.gain,
-        frequency: 1.0,
+    let noise = Noise {
+        simplex: Simplex::new(args.dims, args.seed).context("invalid --dims")?,
+        fractal: Fractal {
+            octaves: args.octaves,
+            lacunarity: args.lacunarity,
+            gain: args.gain,
+            frequency: 1.0,
+        },
     };
-    fractal
+    noise
+        .fractal
         .validate()
         .context("invalid --octaves/--lacunarity/--gain")?;
-    let value = |p: &[f64]| -> anyhow::Result<f64> {
-        Ok(if args.octaves == 1 {
-            simplex.sample(p)?
-        } else {
-            simplex.fractal(p, &fractal)?
-        })
-    };
     if let Some(path) = &args.points {
-        let table = Table::read(path)?;
-        if table.headers.len() != args.dims {
-            bail!(
-                "{}:1: {} coordinate columns, but --dims is {}",
-                path.display(),
-                table.headers.len(),
-                args.dims
-            );
-        }
-        let x = table.numeric(&(0..args.dims).collect::<Vec<_>>())?;
-        let mut csv = table.headers.join(",") + ",value\n";
-        for i in 0..x.rows() {
-            let row = x.row(i);
-            let cells: Vec<String> = row.iter().map(|&v| number(v)).collect();
-            writeln!(csv, "{},{}", cells.join(","), number(value(row)?))
-                .expect("writing to a String");
-        }
-        return match &args.out {
-            Some(out) => Ok(nabla::atomic::write(out, csv.as_bytes())?),
-            None => {
-                use std::io::Write;
-                Ok(std::io::stdout().lock().write_all(csv.as_bytes())?)
-            }
-        };
+        return points(args, &noise, path);
     }
     if !(args.scale.is_finite() && args.scale > 0.0) {
         bail!(
@@ -73,86 +47,123 @@ pub fn run(args: &NoiseArgs) -> anyhow::Result<()> {
         );
     }
     if let Some(path) = &args.image {
-        if args.size == 0 {
-            bail!("invalid --size: must be at least 1");
-        }
-        if args.size > 16384 {
-            bail!("invalid --size: at most 16384 pixels, got {}", args.size);
-        }
-        let pixels = simplex
-            .image_slice(
-                args.size,
-                args.scale,
-                &args.at,
-                (args.octaves > 1).then_some(&fractal),
-            )
-            .context("invalid --at")?;
-        let mut bytes = Vec::new();
-        {
-            let mut encoder = png::Encoder::new(&mut bytes, args.size as u32, args.size as u32);
-            encoder.set_color(png::ColorType::Grayscale);
-            encoder.set_depth(png::BitDepth::Eight);
-            let mut writer = encoder.write_header().context("cannot encode the PNG")?;
-            writer
-                .write_image_data(&pixels)
-                .context("cannot encode the PNG")?;
-        }
-        nabla::atomic::write(path, &bytes)?;
-        output::note(format!(
-            "wrote {} ({}x{} pixels, {}-D slice)",
-            path.display(),
-            args.size,
-            args.size,
-            args.dims
-        ));
-        return Ok(());
+        return image(args, &noise, path);
     }
     if let Some(path) = &args.dataset {
-        if args.samples == 0 {
-            bail!("invalid --samples: must be at least 1");
-        }
-        let (points, values) = if args.octaves == 1 {
-            simplex.dataset(
-                args.samples,
-                args.scale,
-                args.sample_seed.unwrap_or(args.seed),
-            )?
-        } else {
-            let (points, _) = simplex.dataset(
-                args.samples,
-                args.scale,
-                args.sample_seed.unwrap_or(args.seed),
-            )?;
-            let values = points
-                .chunks(args.dims)
-                .map(|p| simplex.fractal(p, &fractal))
-                .collect::<Result<Vec<_>, _>>()?;
-            (points, values)
-        };
-        let header: Vec<String> = (0..args.dims).map(|k| format!("x{k}")).collect();
-        let mut csv = header.join(",") + ",value\n";
-        for (p, v) in points.chunks(args.dims).zip(&values) {
-            let cells: Vec<String> = p.iter().map(f64::to_string).collect();
-            writeln!(csv, "{},{v}", cells.join(",")).expect("writing to a String");
-        }
-        nabla::atomic::write(path, csv.as_bytes())?;
-        output::note(format!(
-            "wrote {} ({} rows of x0..x{}, value)",
-            path.display(),
-            args.samples,
-            args.dims - 1
-        ));
+        return dataset(args, &noise, path);
     }
     Ok(())
 }
 
+/// Plain noise, or its fractal sum over several octaves.
+struct Noise {
+    simplex: Simplex,
+    fractal: Fractal,
+}
+
+impl Noise {
+    fn value(&self, p: &[f64]) -> anyhow::Result<f64> {
+        Ok(if self.fractal.octaves == 1 {
+            self.simplex.sample(p)?
+        } else {
+            self.simplex.fractal(p, &self.fractal)?
+        })
+    }
+}
+
+/// `--points`: the value at each point of a CSV file.
+fn points(args: &NoiseArgs, noise: &Noise, path: &Path) -> anyhow::Result<()> {
+    let table = Table::read(path)?;
+    if table.headers.len() != args.dims {
+        bail!(
+            "{}:1: {} coordinate columns, but --dims is {}",
+            path.display(),
+            table.headers.len(),
+            args.dims
+        );
+    }
+    let x = table.numeric(&(0..args.dims).collect::<Vec<_>>())?;
+    let mut csv = table.headers.join(",") + ",value\n";
+    for i in 0..x.rows() {
+        let row = x.row(i);
+        let cells: Vec<String> = row.iter().map(|&v| number(v)).collect();
+        writeln!(csv, "{},{}", cells.join(","), number(noise.value(row)?))
+            .expect("writing to a String");
+    }
+    match &args.out {
+        Some(out) => Ok(nabla::atomic::write(out, csv.as_bytes())?),
+        None => {
+            use std::io::Write;
+            Ok(std::io::stdout().lock().write_all(csv.as_bytes())?)
+        }
+    }
+}
+
+/// `--image`: a grayscale PNG of a 2-D slice.
+fn image(args: &NoiseArgs, noise: &Noise, path: &Path) -> anyhow::Result<()> {
+    if args.size == 0 {
+        bail!("invalid --size: must be at least 1");
+    }
+    if args.size > 16384 {
+        bail!("invalid --size: at most 16384 pixels, got {}", args.size);
+    }
+    let fractal = (args.octaves > 1).then_some(&noise.fractal);
+    let pixels = noise
+        .simplex
+        .image_slice(args.size, args.scale, &args.at, fractal)
+        .context("invalid --at")?;
+    let mut bytes = Vec::new();
+    {
+        let mut encoder = png::Encoder::new(&mut bytes, args.size as u32, args.size as u32);
+        encoder.set_color(png::ColorType::Grayscale);
+        encoder.set_depth(png::BitDepth::Eight);
+        let mut writer = encoder.write_header().context("cannot encode the PNG")?;
+        writer
+            .write_image_data(&pixels)
+            .context("cannot encode the PNG")?;
+    }
+    nabla::atomic::write(path, &bytes)?;
+    output::note(format!(
+        "wrote {} ({}x{} pixels, {}-D slice)",
+        path.display(),
+        args.size,
+        args.size,
+        args.dims
+    ));
+    Ok(())
+}
+
+/// `--dataset`: a regression data set of random points and their values.
+fn dataset(args: &NoiseArgs, noise: &Noise, path: &Path) -> anyhow::Result<()> {
+    if args.samples == 0 {
+        bail!("invalid --samples: must be at least 1");
+    }
+    let seed = args.sample_seed.unwrap_or(args.seed);
+    let (points, mut values) = noise.simplex.dataset(args.samples, args.scale, seed)?;
+    if args.octaves > 1 {
+        values = points
+            .chunks(args.dims)
+            .map(|p| noise.simplex.fractal(p, &noise.fractal))
+            .collect::<Result<Vec<_>, _>>()?;
+    }
+    let header: Vec<String> = (0..args.dims).map(|k| format!("x{k}")).collect();
+    let mut csv = header.join(",") + ",value\n";
+    for (p, v) in points.chunks(args.dims).zip(&values) {
+        let cells: Vec<String> = p.iter().map(f64::to_string).collect();
+        writeln!(csv, "{},{v}", cells.join(",")).expect("writing to a String");
+    }
+    nabla::atomic::write(path, csv.as_bytes())?;
+    output::note(format!(
+        "wrote {} ({} rows of x0..x{}, value)",
+        path.display(),
+        args.samples,
+        args.dims - 1
+    ));
+    Ok(())
+}
+
 /// `path` must end in `.extension` (any case).
-fn require_extension(
-    path: &std::path::Path,
-    flag: &str,
-    extension: &str,
-    why: &str,
-) -> anyhow::Result<()> {
+fn require_extension(path: &Path, flag: &str, extension: &str, why: &str) -> anyhow::Result<()> {
     let matches = path
         .extension()
         .and_then(|e| e.to_str())
