@@ -13,6 +13,7 @@ if [ ! -x "$venv/bin/python" ]; then
   python3 -m venv "$venv"
 fi
 py="$venv/bin/python"
-"$py" -m pip install --quiet --disable-pip-version-check ./python pytest scikit-learn pandas
+# onnx and onnxruntime: python/tests/test_onnx.py checks `nabla export --format onnx` with them.
+"$py" -m pip install --quiet --disable-pip-version-check ./python pytest scikit-learn pandas onnx onnxruntime
 [ $# -eq 0 ] && set -- -q
 exec "$py" -m pytest -p no:cacheprovider python/tests "$@"
