@@ -28,3 +28,5 @@ mod performance;
 mod data_errors;
 // The training spec: flags, TOML and Rust alike; errors that name settings.
 mod spec;
+// Runs (#14): standardised regression targets, warnings, resume and checkpoints, what a run says.
+mod runs;
