@@ -16,6 +16,13 @@ pub fn write(path: &Path, bytes: &[u8]) -> Result<()> {
         _ => Path::new("."),
     };
     let io = |e: std::io::Error| Error::io(path, without_temporary_name(e));
+    // A read-only file stays as it is (the rename below would replace it all the same).
+    if std::fs::metadata(path).is_ok_and(|m| m.permissions().readonly()) {
+        return Err(io(std::io::Error::new(
+            std::io::ErrorKind::PermissionDenied,
+            "permission denied",
+        )));
+    }
     let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(io)?;
     tmp.write_all(bytes).map_err(io)?;
     tmp.as_file().sync_all().map_err(io)?;

@@ -74,12 +74,17 @@ pub use matrix::{gemm, Accumulate, MatRef, Matrix, Scalar};
 pub use metrics::{evaluate, Evaluation};
 pub use model_file::{Model, Task};
 pub use network::{Architecture, Gradients, Network, Pass};
-pub use optimizer::{Adam, Lbfgs, Momentum, Optimizer, OptimizerKind, RmsProp, Rprop, Sgd};
+pub use optimizer::{
+    Adam, Lbfgs, Momentum, Optimizer, OptimizerKind, OptimizerState, RmsProp, Rprop, Sgd,
+};
 pub use predictor::Predictor;
 pub use schedule::Schedule;
 pub use setting::Setting;
 pub use spec::{Preset, Summary, TrainSpec};
-pub use train::{train, train_with, EpochReport, TrainConfig, TrainEvent, Training};
+pub use train::{
+    train, train_from, train_with, EpochReport, RunState, TrainConfig, TrainEvent, Training,
+    Warning, WarningKind,
+};
 
 /// The README's examples, compiled and run as doctests.
 #[doc = include_str!("../README.md")]

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::data::Dataset;
+use crate::data::{Dataset, Scaling};
 use crate::error::Result;
 use crate::matrix::Scalar;
 use crate::network::{Network, Pass};
@@ -39,6 +39,15 @@ pub struct Evaluation {
     /// Coefficient of determination `1 − SS_res / SS_tot`, pooled over outputs (regression).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub r2: Option<f64>,
+    /// RMSE of each output (regression).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rmse_per_target: Option<Vec<f64>>,
+    /// MAE of each output (regression).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mae_per_target: Option<Vec<f64>>,
+    /// R² of each output (regression).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub r2_per_target: Option<Vec<f64>>,
 }
 
 /// Macro-averaged F1 from a confusion matrix (`confusion[true][predicted]`): the mean of
@@ -80,6 +89,20 @@ pub fn argmax<T: Scalar>(row: &[T]) -> usize {
 /// # Errors
 /// When the data does not fit the network.
 pub fn evaluate<T: Scalar>(net: &Network<T>, data: &Dataset<T>) -> Result<Evaluation> {
+    evaluate_in_units(net, data, None)
+}
+
+/// [`evaluate`] of a network that learns standardised targets: `data`'s targets are the
+/// scaled ones `y' = (y − offset) · factor` (the cost C is theirs), and RMSE, MAE and R²
+/// are computed in the targets' own units, from `targets`.
+///
+/// # Errors
+/// As [`evaluate`].
+pub fn evaluate_in_units<T: Scalar>(
+    net: &Network<T>,
+    data: &Dataset<T>,
+    targets: Option<&Scaling>,
+) -> Result<Evaluation> {
     data.check()?;
     net.check_batch(&data.x, Some(&data.y))?;
     let n = data.len();
@@ -88,7 +111,11 @@ pub fn evaluate<T: Scalar>(net: &Network<T>, data: &Dataset<T>) -> Result<Evalua
     let mut pass = Pass::new(net.sizes(), EVAL_CHUNK.min(n));
     let mut cost = 0.0;
     let mut confusion = vec![vec![0usize; n_out]; n_out];
-    let (mut sse, mut sae) = (0.0, 0.0);
+    // Per output: the factor that takes a scaled difference back to the target's units.
+    let unit: Vec<f64> = (0..n_out)
+        .map(|j| targets.map_or(1.0, |s| 1.0 / s.factor.get(j).copied().unwrap_or(1.0)))
+        .collect();
+    let (mut sse, mut sae) = (vec![0.0; n_out], vec![0.0; n_out]);
     let mut start = 0;
     while start < n {
         let end = (start + EVAL_CHUNK).min(n);
@@ -110,10 +137,10 @@ pub fn evaluate<T: Scalar>(net: &Network<T>, data: &Dataset<T>) -> Result<Evalua
                     confusion[labels[i]][predicted] += 1;
                 }
             }
-            for (&a, &y) in a.row(r).iter().zip(y) {
-                let d = (a - y).to_f64().unwrap_or(f64::NAN);
-                sse += d * d;
-                sae += d.abs();
+            for (j, (&a, &y)) in a.row(r).iter().zip(y).enumerate() {
+                let d = (a - y).to_f64().unwrap_or(f64::NAN) * unit[j];
+                sse[j] += d * d;
+                sae[j] += d.abs();
             }
         }
         start = end;
@@ -127,6 +154,9 @@ pub fn evaluate<T: Scalar>(net: &Network<T>, data: &Dataset<T>) -> Result<Evalua
         rmse: None,
         mae: None,
         r2: None,
+        rmse_per_target: None,
+        mae_per_target: None,
+        r2_per_target: None,
     };
     if data.labels.is_some() {
         let correct: usize = (0..n_out).map(|c| confusion[c][c]).sum();
@@ -135,24 +165,27 @@ pub fn evaluate<T: Scalar>(net: &Network<T>, data: &Dataset<T>) -> Result<Evalua
         eval.confusion = Some(confusion);
     } else {
         let count = (n * n_out) as f64;
-        eval.rmse = Some((sse / count).sqrt());
-        eval.mae = Some(sae / count);
-        // SS_tot around each output column's mean
-        let mut ss_tot = 0.0;
+        let (sse_all, sae_all) = (sse.iter().sum::<f64>(), sae.iter().sum::<f64>());
+        eval.rmse = Some((sse_all / count).sqrt());
+        eval.mae = Some(sae_all / count);
+        // SS_tot around each output column's mean (in the targets' units)
+        let mut ss_tot = vec![0.0; n_out];
         for j in 0..n_out {
-            let mean = (0..n)
-                .map(|i| data.y[(i, j)].to_f64().unwrap_or(0.0))
-                .sum::<f64>()
-                / n as f64;
-            ss_tot += (0..n)
-                .map(|i| (data.y[(i, j)].to_f64().unwrap_or(0.0) - mean).powi(2))
-                .sum::<f64>();
+            let value = |i: usize| data.y[(i, j)].to_f64().unwrap_or(0.0) * unit[j];
+            let mean = (0..n).map(value).sum::<f64>() / n as f64;
+            ss_tot[j] = (0..n).map(|i| (value(i) - mean).powi(2)).sum::<f64>();
         }
-        eval.r2 = Some(if ss_tot > 0.0 {
-            1.0 - sse / ss_tot
-        } else {
-            f64::NAN
-        });
+        let r2 = |sse: f64, ss_tot: f64| {
+            if ss_tot > 0.0 {
+                1.0 - sse / ss_tot
+            } else {
+                f64::NAN
+            }
+        };
+        eval.r2 = Some(r2(sse_all, ss_tot.iter().sum()));
+        eval.rmse_per_target = Some(sse.iter().map(|s| (s / n as f64).sqrt()).collect());
+        eval.mae_per_target = Some(sae.iter().map(|s| s / n as f64).collect());
+        eval.r2_per_target = Some(sse.iter().zip(&ss_tot).map(|(&s, &t)| r2(s, t)).collect());
     }
     Ok(eval)
 }

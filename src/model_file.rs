@@ -22,7 +22,13 @@
 //! | `features` | `["x0","x1"]`                   | JSON: input column names (absent for `init`)   |
 //! | `targets`  | `["label"]`                     | JSON: target column names                      |
 //! | `scaling`  | `{"offset":[…],"factor":[…]}`   | JSON: `x' = (x − offset) · factor`, or absent  |
+//! | `target_scaling` | `{"offset":[…],"factor":[…]}` | JSON: regression targets `y' = (y − offset) · factor`: the network's outputs are y', undone by [`Model::unscale_outputs`]; or absent |
 //! | `training` | `{"epochs":30,…}`               | JSON: the run's [`Summary`](crate::Summary) (docs/summary.md), without its seconds |
+//! | `resume`   | `{"run":{"epochs":30,…},…}`     | JSON: where the run stands ([`Resume`]): epochs, streams, schedule, optimizer |
+//!
+//! With `resume`, the optimizer's buffers are tensors `optimizer.{name}` (1-D, the model's
+//! dtype; e.g. `optimizer.velocity.0` for `W^[1]`'s momentum, see
+//! [`crate::OptimizerState`]), so that `from` continues the run exactly.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -38,7 +44,29 @@ use crate::data::Scaling;
 use crate::error::{Error, Result};
 use crate::matrix::{Matrix, Scalar};
 use crate::network::{Architecture, Network};
+use crate::optimizer::{OptimizerKind, OptimizerState};
 use crate::setting::Setting;
+use crate::train::RunState;
+
+/// What a model file keeps of a training run so that `from` continues it exactly.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Resume<T> {
+    /// Epochs, streams and schedule.
+    pub run: RunState,
+    /// The optimizer whose state this is.
+    pub optimizer: OptimizerKind,
+    /// Its state.
+    pub state: OptimizerState<T>,
+}
+
+/// The `resume` metadata: the run, the optimizer, its step count and buffer names.
+#[derive(Serialize, Deserialize)]
+struct ResumeMeta {
+    run: RunState,
+    optimizer: OptimizerKind,
+    steps: u64,
+    buffers: Vec<String>,
+}
 
 /// The format tag written to and required in the metadata.
 pub const FORMAT: &str = "nabla/1";
@@ -91,6 +119,11 @@ pub struct Model<T = f32> {
     pub targets: Option<Vec<String>>,
     /// Input scaling applied before the network.
     pub scaling: Option<Scaling>,
+    /// Regression: the standardisation of the targets the network learnt (its outputs are
+    /// `y' = (y − offset) · factor`; [`Model::unscale_outputs`] undoes it).
+    pub target_scaling: Option<Scaling>,
+    /// Where the training run stands, for `from` to continue it exactly.
+    pub resume: Option<Resume<T>>,
     /// Other metadata (e.g. `training`), kept as it was read.
     pub extra: BTreeMap<String, String>,
 }
@@ -110,7 +143,69 @@ impl<T: Scalar> Model<T> {
             features: None,
             targets: None,
             scaling: None,
+            target_scaling: None,
+            resume: None,
             extra: BTreeMap::new(),
+        }
+    }
+
+    /// Undoes the target standardisation on a batch of outputs `a^[L]` (one example per
+    /// row), giving values in the targets' own units; nothing to undo without one.
+    ///
+    /// # Errors
+    /// [`Error::Shape`] when `a` does not have n_L columns.
+    pub fn unscale_outputs(&self, a: &mut Matrix<T>) -> Result<()> {
+        match &self.target_scaling {
+            Some(s) => s.unapply(a),
+            None => Ok(()),
+        }
+    }
+
+    /// Standardises a data set's regression targets as the network learnt them (the
+    /// inverse of [`Model::unscale_outputs`]); nothing to do without a target scaling.
+    ///
+    /// # Errors
+    /// [`Error::Shape`] when the data has another number of targets.
+    pub fn scale_targets(&self, data: &mut crate::data::Dataset<T>) -> Result<()> {
+        match &self.target_scaling {
+            Some(s) if data.labels.is_none() => s.apply(&mut data.y),
+            _ => Ok(()),
+        }
+    }
+
+    /// The predictions for raw examples x (one per row, the model's features): the input
+    /// scaling, the forward pass, and the outputs in the targets' own units (regression) or
+    /// the output activations (classification).
+    ///
+    /// # Errors
+    /// [`Error::Shape`] when x does not have n_0 columns; a non-finite input.
+    pub fn predict(&self, x: &Matrix<T>) -> Result<Matrix<T>> {
+        let mut a = match &self.scaling {
+            Some(s) => {
+                let mut x = x.clone();
+                s.apply(&mut x)?;
+                self.network.predict(&x)?
+            }
+            None => self.network.predict(x)?,
+        };
+        self.unscale_outputs(&mut a)?;
+        Ok(a)
+    }
+
+    /// [`crate::evaluate`] on data read for this model (inputs scaled, targets in their own
+    /// units): the cost C on the standardised targets the network learnt, RMSE, MAE and R²
+    /// in the targets' units.
+    ///
+    /// # Errors
+    /// As [`crate::evaluate`].
+    pub fn evaluate(&self, data: &crate::data::Dataset<T>) -> Result<crate::Evaluation> {
+        match &self.target_scaling {
+            Some(s) if data.labels.is_none() => {
+                let mut scaled = data.clone();
+                s.apply(&mut scaled.y)?;
+                crate::metrics::evaluate_in_units(&self.network, &scaled, Some(s))
+            }
+            _ => crate::evaluate(&self.network, data),
         }
     }
 
@@ -123,6 +218,27 @@ impl<T: Scalar> Model<T> {
             features: self.features.clone(),
             targets: self.targets.clone(),
             scaling: self.scaling.clone(),
+            target_scaling: self.target_scaling.clone(),
+            resume: self.resume.as_ref().map(|r| Resume {
+                run: r.run.clone(),
+                optimizer: r.optimizer,
+                state: OptimizerState {
+                    steps: r.state.steps,
+                    buffers: r
+                        .state
+                        .buffers
+                        .iter()
+                        .map(|(n, b)| {
+                            (
+                                n.clone(),
+                                b.iter()
+                                    .map(|&v| U::c(v.to_f64().unwrap_or(f64::NAN)))
+                                    .collect(),
+                            )
+                        })
+                        .collect(),
+                },
+            }),
             extra: self.extra.clone(),
         }
     }
@@ -133,7 +249,7 @@ impl<T: Scalar> Model<T> {
     /// Only if the serializer fails (it does not for well-formed networks).
     pub fn to_bytes(&self) -> Result<Vec<u8>> {
         let net = &self.network;
-        let buffers = layer_tensors::<T>(net.sizes(), |l| (net.w(l).as_slice(), net.b(l)));
+        let mut buffers = layer_tensors::<T>(net.sizes(), |l| (net.w(l).as_slice(), net.b(l)));
         let arch = net.architecture();
         let mut meta: BTreeMap<String, String> = self.extra.clone();
         meta.insert("format".into(), FORMAT.into());
@@ -173,6 +289,27 @@ impl<T: Scalar> Model<T> {
                 "scaling".into(),
                 serde_json::to_string(s).expect("numbers serialize"),
             );
+        }
+        if let Some(s) = &self.target_scaling {
+            meta.insert(
+                "target_scaling".into(),
+                serde_json::to_string(s).expect("numbers serialize"),
+            );
+        }
+        if let Some(r) = &self.resume {
+            let resume = ResumeMeta {
+                run: r.run.clone(),
+                optimizer: r.optimizer,
+                steps: r.state.steps,
+                buffers: r.state.buffers.iter().map(|(n, _)| n.clone()).collect(),
+            };
+            meta.insert(
+                "resume".into(),
+                serde_json::to_string(&resume).expect("a resume state serializes"),
+            );
+            for (name, b) in &r.state.buffers {
+                buffers.push((format!("optimizer.{name}"), vec![b.len()], le_bytes(b)));
+            }
         }
         Ok(serialize_safetensors(dtype_of::<T>(), &buffers, &meta))
     }
@@ -309,9 +446,63 @@ impl<T: Scalar> Model<T> {
                 return Err(bad("scaling does not match the inputs".into()));
             }
         }
+        let target_scaling: Option<Scaling> = meta
+            .get("target_scaling")
+            .map(|v| {
+                serde_json::from_str(v)
+                    .map_err(|e| bad(format!("bad 'target_scaling' metadata: {e}")))
+            })
+            .transpose()?;
+        if let Some(s) = &target_scaling {
+            if s.offset.len() != n_out
+                || s.factor.len() != n_out
+                || s.offset.iter().chain(&s.factor).any(|v| !v.is_finite())
+                || s.factor.contains(&0.0)
+            {
+                return Err(bad("target_scaling does not match the outputs".into()));
+            }
+        }
+        let resume = match meta.get("resume") {
+            Some(text) => {
+                let r: ResumeMeta = serde_json::from_str(text)
+                    .map_err(|e| bad(format!("bad 'resume' metadata: {e}")))?;
+                let mut buffers = Vec::with_capacity(r.buffers.len());
+                for name in r.buffers {
+                    let tensor = format!("optimizer.{name}");
+                    let len = tensors
+                        .tensor(&tensor)
+                        .map_err(|_| bad(format!("tensor '{tensor}' is missing")))?
+                        .shape()
+                        .iter()
+                        .product::<usize>();
+                    let values = read_tensor::<T>(&tensors, &tensor, &[len]).map_err(bad)?;
+                    buffers.push((name, values));
+                }
+                Some(Resume {
+                    run: r.run,
+                    optimizer: r.optimizer,
+                    state: OptimizerState {
+                        steps: r.steps,
+                        buffers,
+                    },
+                })
+            }
+            None => None,
+        };
         let known = [
-            "format", "layers", "hidden", "output", "cost", "task", "dtype", "classes", "features",
-            "targets", "scaling",
+            "format",
+            "layers",
+            "hidden",
+            "output",
+            "cost",
+            "task",
+            "dtype",
+            "classes",
+            "features",
+            "targets",
+            "scaling",
+            "target_scaling",
+            "resume",
         ];
         let extra = meta
             .iter()
@@ -325,6 +516,8 @@ impl<T: Scalar> Model<T> {
             features,
             targets: json("targets")?,
             scaling,
+            target_scaling,
+            resume,
             extra,
         })
     }

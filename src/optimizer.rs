@@ -36,6 +36,51 @@ pub trait Optimizer<T: Scalar> {
     /// The built-in rules panic if `grads` is not shaped like `net`'s parameters (a bug in
     /// the caller: [`Network::backprop`] makes them so).
     fn step(&mut self, net: &mut Network<T>, grads: &Gradients<T>, eta: T);
+
+    /// What the rule carries to its next step (saved with a model, so that `from`
+    /// continues a run exactly). Stateless rules, and rules of the caller's that do not
+    /// say, carry nothing.
+    fn state(&self) -> OptimizerState<T> {
+        OptimizerState::default()
+    }
+
+    /// Takes up a [`Optimizer::state`] saved earlier, as if the steps that made it had just
+    /// been taken by this rule.
+    fn set_state(&mut self, state: OptimizerState<T>) {
+        let _ = state;
+    }
+}
+
+/// What an optimizer carries between steps: a step count and named buffers (`velocity.0`
+/// is the velocity of `W^[1]`, `velocity.1` of `b^[1]`, … in the order of
+/// [`for_each_tensor`]). Model files store each buffer as a tensor `optimizer.{name}`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct OptimizerState<T> {
+    /// Steps taken (Adam's t; 0 where the rule does not count).
+    pub steps: u64,
+    /// The buffers, by name.
+    pub buffers: Vec<(String, Vec<T>)>,
+}
+
+impl<T: Scalar> OptimizerState<T> {
+    /// Adds the per-tensor buffers `{prefix}.0`, `{prefix}.1`, …
+    fn push_all(&mut self, prefix: &str, buffers: &[Vec<T>]) {
+        for (i, b) in buffers.iter().enumerate() {
+            self.buffers.push((format!("{prefix}.{i}"), b.clone()));
+        }
+    }
+
+    /// The buffer called `name`, if any.
+    fn get(&self, name: &str) -> Option<&Vec<T>> {
+        self.buffers.iter().find(|(n, _)| n == name).map(|(_, b)| b)
+    }
+
+    /// The per-tensor buffers `{prefix}.0`, `{prefix}.1`, … up to the first one missing.
+    fn take_all(&self, prefix: &str) -> Vec<Vec<T>> {
+        (0..)
+            .map_while(|i| self.get(&format!("{prefix}.{i}")).cloned())
+            .collect()
+    }
 }
 
 /// Panics unless `grads` is shaped like `net`'s parameters.
@@ -180,6 +225,16 @@ impl<T: Scalar> Optimizer<T> for Momentum<T> {
             });
         });
     }
+
+    fn state(&self) -> OptimizerState<T> {
+        let mut state = OptimizerState::default();
+        state.push_all("velocity", &self.velocity);
+        state
+    }
+
+    fn set_state(&mut self, state: OptimizerState<T>) {
+        self.velocity = state.take_all("velocity");
+    }
 }
 
 /// RMSprop as PyTorch writes it: `s ← α s + (1 − α) g²`, `w ← w − η g / (√s + ε)`.
@@ -216,6 +271,16 @@ impl<T: Scalar> Optimizer<T> for RmsProp<T> {
                 *w = *w - eta * g / (s.sqrt() + eps);
             }
         });
+    }
+
+    fn state(&self) -> OptimizerState<T> {
+        let mut state = OptimizerState::default();
+        state.push_all("square", &self.square);
+        state
+    }
+
+    fn set_state(&mut self, state: OptimizerState<T>) {
+        self.square = state.take_all("square");
     }
 }
 
@@ -279,6 +344,22 @@ impl<T: Scalar> Optimizer<T> for Adam<T> {
                 }
             });
         });
+    }
+
+    fn state(&self) -> OptimizerState<T> {
+        let mut state = OptimizerState {
+            steps: self.t as u64,
+            buffers: Vec::new(),
+        };
+        state.push_all("first", &self.first);
+        state.push_all("second", &self.second);
+        state
+    }
+
+    fn set_state(&mut self, state: OptimizerState<T>) {
+        self.t = i32::try_from(state.steps).unwrap_or(i32::MAX);
+        self.first = state.take_all("first");
+        self.second = state.take_all("second");
     }
 }
 
@@ -358,6 +439,18 @@ impl<T: Scalar> Optimizer<T> for Rprop<T> {
                 *prev = g;
             }
         });
+    }
+
+    fn state(&self) -> OptimizerState<T> {
+        let mut state = OptimizerState::default();
+        state.push_all("previous", &self.previous);
+        state.push_all("steps", &self.steps);
+        state
+    }
+
+    fn set_state(&mut self, state: OptimizerState<T>) {
+        self.previous = state.take_all("previous");
+        self.steps = state.take_all("steps");
     }
 }
 
@@ -463,6 +556,35 @@ impl<T: Scalar> Optimizer<T> for Lbfgs<T> {
         }
         self.previous_step = step;
         self.previous_g = g;
+    }
+
+    fn state(&self) -> OptimizerState<T> {
+        let mut state = OptimizerState::default();
+        for (k, (s, y)) in self.pairs.iter().enumerate() {
+            state.buffers.push((format!("pairs.{k}.s"), s.clone()));
+            state.buffers.push((format!("pairs.{k}.y"), y.clone()));
+        }
+        for (name, v) in [
+            ("previous_g", &self.previous_g),
+            ("previous_step", &self.previous_step),
+        ] {
+            if !v.is_empty() {
+                state.buffers.push((name.to_string(), v.clone()));
+            }
+        }
+        state
+    }
+
+    fn set_state(&mut self, state: OptimizerState<T>) {
+        self.pairs = (0..)
+            .map_while(|k| {
+                let s = state.get(&format!("pairs.{k}.s"))?;
+                let y = state.get(&format!("pairs.{k}.y"))?;
+                Some((s.clone(), y.clone()))
+            })
+            .collect();
+        self.previous_g = state.get("previous_g").cloned().unwrap_or_default();
+        self.previous_step = state.get("previous_step").cloned().unwrap_or_default();
     }
 }
 

@@ -105,6 +105,18 @@ impl Schedule {
     }
 }
 
+/// What a [`Scheduler`] carries from one epoch to the next (the plateau schedule's η, best
+/// cost and epochs waited; the others depend on the epoch number alone).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SchedulerState {
+    /// η of the last epoch.
+    pub eta: f64,
+    /// The lowest monitored cost so far.
+    pub best: Option<f64>,
+    /// Epochs since it last improved.
+    pub waited: usize,
+}
+
 /// The state of a schedule during training.
 #[derive(Clone, Debug)]
 pub struct Scheduler {
@@ -158,6 +170,22 @@ impl Scheduler {
             Schedule::Plateau { .. } => self.eta,
         };
         self.eta
+    }
+
+    /// Where the schedule stands: what a continued run needs to go on as if it had not stopped.
+    pub fn state(&self) -> SchedulerState {
+        SchedulerState {
+            eta: self.eta,
+            best: self.best.is_finite().then_some(self.best),
+            waited: self.waited,
+        }
+    }
+
+    /// Takes up a [`Scheduler::state`] saved earlier.
+    pub fn restore(&mut self, state: &SchedulerState) {
+        self.eta = state.eta;
+        self.best = state.best.unwrap_or(f64::INFINITY);
+        self.waited = state.waited;
     }
 
     /// Tells a plateau schedule the monitored cost at the end of an epoch.

@@ -46,6 +46,8 @@ settings! {
     Task => "task",
     /// Standardising the features.
     Scaling => "scaling",
+    /// Standardising the regression targets.
+    TargetScaling => "target_scaling",
     /// A model to continue training.
     From => "from",
     /// Every layer size, input and output included.
@@ -116,6 +118,8 @@ settings! {
     Validation => "validation",
     /// Early stopping's patience.
     Patience => "patience",
+    /// Epochs between checkpoints of the model being trained.
+    CheckpointEvery => "checkpoint_every",
     /// Image shifts for augmentation.
     AugmentShift => "augment_shift",
     /// f32 or f64.

@@ -17,13 +17,14 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
+use crate::data::Scaling;
 use crate::data::{gather_rows_into, Dataset};
 use crate::error::{Error, Result};
 use crate::matrix::{Matrix, Scalar};
-use crate::metrics::{evaluate, Evaluation};
+use crate::metrics::{evaluate_in_units, Evaluation};
 use crate::network::{Gradients, Network, Pass};
 use crate::optimizer::{Optimizer, OptimizerKind};
-use crate::schedule::{Schedule, Scheduler};
+use crate::schedule::{Schedule, Scheduler, SchedulerState};
 use crate::setting::Setting;
 
 /// How to train.
@@ -60,6 +61,11 @@ pub struct TrainConfig {
     pub augment_shift: Option<crate::augment::Shift>,
     /// Compute the cost over the whole training set after each epoch (not timed).
     pub evaluate_train: bool,
+    /// The standardisation of the regression targets the network learns (`y' = (y −
+    /// offset) · factor`): RMSE, MAE and R² are reported in the targets' own units. The
+    /// data's targets are the scaled ones.
+    #[serde(skip)]
+    pub target_scaling: Option<Scaling>,
 }
 
 impl Default for TrainConfig {
@@ -81,6 +87,7 @@ impl Default for TrainConfig {
             patience: None,
             augment_shift: None,
             evaluate_train: true,
+            target_scaling: None,
         }
     }
 }
@@ -238,6 +245,102 @@ pub struct EpochReport {
     pub seconds: f64,
 }
 
+/// Where a run stands after its last epoch: with the optimizer's
+/// [`Optimizer::state`], what [`train_from`] needs to go on as if the run had not stopped.
+/// A model file stores it (metadata `resume`).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RunState {
+    /// Epochs done, over every run continued.
+    pub epochs: usize,
+    /// The seed of the streams.
+    pub seed: u64,
+    /// Training examples (after the validation split): a run continued on other data, or
+    /// with another seed, starts its streams afresh.
+    pub examples: usize,
+    /// Shuffles of the examples done (the order is replayed from the seed).
+    pub shuffles: usize,
+    /// Position of the dropout stream, in 32-bit words.
+    pub dropout_words: u64,
+    /// Position of the augmentation stream, in 32-bit words.
+    pub augment_words: u64,
+    /// The schedule's own state (the plateau schedule's).
+    pub scheduler: Option<SchedulerState>,
+}
+
+/// Something that went wrong in a run that still finished: a front end shows each once.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Warning {
+    /// What went wrong.
+    pub kind: WarningKind,
+    /// What to tell the user (settings named by [`Setting::mention`]).
+    pub message: String,
+    /// For a divergence: the epoch and what happened, to say it again with more context.
+    #[serde(skip)]
+    pub(crate) diverged: Option<(usize, String)>,
+}
+
+/// The kinds of [`Warning`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum WarningKind {
+    /// A weight or the cost became NaN or infinite, or the cost grew by orders of
+    /// magnitude: training stopped with the weights of the epoch before.
+    Diverged,
+    /// The training cost hardly moved over the run.
+    CostFlat,
+    /// Accuracy no better than always answering the most common class.
+    ChanceAccuracy,
+    /// Every example was given the same class.
+    SingleClass,
+}
+
+impl Warning {
+    /// The warning that training diverged in `epoch` (`why`), naming η: as given, or as
+    /// the default when `lr_given` is false.
+    pub fn diverged(epoch: usize, why: &str, eta: f64, lr_given: bool) -> Warning {
+        let kept = if epoch > 1 {
+            format!("the weights of epoch {}", epoch - 1)
+        } else {
+            "the initial weights".to_string()
+        };
+        let lr = Setting::LearningRate.mention();
+        let number = |v: f64| {
+            if v != 0.0 && !(1e-4..1e6).contains(&v.abs()) {
+                format!("{v:e}")
+            } else {
+                v.to_string()
+            }
+        };
+        let (eta, smaller) = (number(eta), number(eta / 10.0));
+        let advice = if lr_given {
+            format!("lower {lr} ({eta} given), e.g. to {smaller}")
+        } else {
+            format!("the learning rate (default {eta}) is too large here: give a smaller one, e.g. {lr} {smaller}")
+        };
+        Warning {
+            kind: WarningKind::Diverged,
+            message: format!(
+                "training diverged in epoch {epoch} ({why}) and stopped; the model holds {kept}; {advice}"
+            ),
+            diverged: Some((epoch, why.to_string())),
+        }
+    }
+
+    /// A warning of `kind` saying `message`.
+    pub fn new(kind: WarningKind, message: String) -> Warning {
+        Warning {
+            kind,
+            message,
+            diverged: None,
+        }
+    }
+}
+
+/// How many times the lowest training cost so far a cost may reach before the run counts
+/// as diverging ("growing by orders of magnitude").
+pub const DIVERGENCE_FACTOR: f64 = 1e3;
+
 /// The result of [`train`].
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Training {
@@ -249,6 +352,12 @@ pub struct Training {
     pub stopped_early: bool,
     /// Size of the validation set held out of the training data (0 without).
     pub validation_size: usize,
+    /// Where the run stands at its end (the last epoch's, even after early stopping).
+    #[serde(default)]
+    pub state: RunState,
+    /// What went wrong (a diverging run stops early with a warning rather than an error).
+    #[serde(default)]
+    pub warnings: Vec<Warning>,
 }
 
 /// Progress during [`train`].
@@ -262,6 +371,9 @@ pub enum TrainEvent<'a> {
         done: usize,
         /// Mini-batches per epoch.
         total: usize,
+        /// The mean cost `c_x` of this mini-batch before its step (without regularisation
+        /// or dropout's rescaling: the cost the forward pass saw).
+        cost: f64,
     },
     /// An epoch is done.
     Epoch(&'a EpochReport),
@@ -309,7 +421,62 @@ pub fn train_with<T: Scalar>(
     train: &Dataset<T>,
     test: Option<&Dataset<T>>,
     config: &TrainConfig,
+    on_event: impl FnMut(TrainEvent<'_>) -> ControlFlow<()>,
+) -> Result<Training> {
+    let mut state = RunState::default();
+    train_from(net, optimizer, train, test, config, &mut state, on_event)
+}
+
+/// [`train_with`] continuing a run that stands at `state` (with `optimizer` holding the
+/// state it ended with, see [`Optimizer::set_state`]): `config.epochs` more epochs,
+/// numbered on from `state.epochs`, with the schedule and the shuffling, dropout and
+/// augmentation streams where they were. Ten epochs in one run and five plus five
+/// continued give the same bits (except with the cosine schedule, which anneals over the
+/// epochs of each run). `state` is left where the run ends.
+///
+/// # Errors
+/// As [`train`].
+pub fn train_from<T: Scalar>(
+    net: &mut Network<T>,
+    optimizer: &mut dyn Optimizer<T>,
+    train: &Dataset<T>,
+    test: Option<&Dataset<T>>,
+    config: &TrainConfig,
+    state: &mut RunState,
+    on_event: impl FnMut(TrainEvent<'_>) -> ControlFlow<()>,
+) -> Result<Training> {
+    train_run(
+        net,
+        optimizer,
+        train,
+        test,
+        config,
+        state,
+        on_event,
+        |_: &EpochEnd<'_, T>| Ok(()),
+    )
+}
+
+/// What [`train_run`]'s epoch hook sees: the network now, the optimizer, where the run
+/// stands, and with early stopping the best network so far.
+pub(crate) struct EpochEnd<'a, T: Scalar> {
+    pub net: &'a Network<T>,
+    pub optimizer: &'a dyn Optimizer<T>,
+    pub state: &'a RunState,
+    pub best: Option<&'a Network<T>>,
+}
+
+/// [`train_from`] calling `at_epoch_end` after each epoch (for checkpoints).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn train_run<T: Scalar>(
+    net: &mut Network<T>,
+    optimizer: &mut dyn Optimizer<T>,
+    train: &Dataset<T>,
+    test: Option<&Dataset<T>>,
+    config: &TrainConfig,
+    state: &mut RunState,
     mut on_event: impl FnMut(TrainEvent<'_>) -> ControlFlow<()>,
+    mut at_epoch_end: impl FnMut(&EpochEnd<'_, T>) -> Result<()>,
 ) -> Result<Training> {
     config.validate()?;
     train.check()?;
@@ -349,23 +516,51 @@ pub fn train_with<T: Scalar>(
         shift.validate(train.features())?;
     }
     let mut order: Vec<usize> = (0..n).collect();
+    // A continued run: the streams where they stood (the order replayed shuffle by
+    // shuffle), unless the data or the seed changed.
+    if state.seed != config.seed || state.examples != n {
+        *state = RunState {
+            epochs: state.epochs,
+            seed: config.seed,
+            examples: n,
+            scheduler: state.scheduler.take(),
+            ..RunState::default()
+        };
+    }
+    for _ in 0..state.shuffles {
+        order.shuffle(&mut shuffle_rng);
+    }
+    dropout_rng.set_word_pos(u128::from(state.dropout_words));
+    augment_rng.set_word_pos(u128::from(state.augment_words));
+    let first_epoch = state.epochs + 1;
+    let last_epoch = state.epochs + config.epochs;
     // Allocated once; the loop below allocates nothing.
     let mut pass = Pass::new(net.sizes(), m);
     let mut grads = Gradients::zeros(net.sizes());
     let mut y_batch = Matrix::zeros(m, train.outputs());
-    let mut scheduler = Scheduler::new(config.schedule, config.learning_rate, config.epochs);
+    let mut scheduler = Scheduler::new(config.schedule, config.learning_rate, last_epoch);
+    if let Some(saved) = &state.scheduler {
+        scheduler.restore(saved);
+    }
     let (l2, l1) = (T::c(config.l2 / n as f64), T::c(config.l1 / n as f64));
     let dropout = T::c(config.dropout);
     let mut history = Vec::with_capacity(config.epochs);
     let mut best: Option<(f64, usize, Network<T>)> = None;
     let mut stopped_early = false;
+    let mut warnings = Vec::new();
+    // The parameters at the start of the epoch, to go back to when it diverges.
+    let mut last_good = net.clone();
+    let mut lowest_cost = f64::INFINITY;
+    let initial_size = parameter_rms(net);
 
-    'epochs: for epoch in 1..=config.epochs {
+    'epochs: for epoch in first_epoch..=last_epoch {
         let eta_f64 = scheduler.eta(epoch, (epoch - 1) * n);
         let eta = T::c(eta_f64);
         let started = Instant::now();
+        copy_parameters(net, &mut last_good);
         if config.shuffle {
             order.shuffle(&mut shuffle_rng);
+            state.shuffles += 1;
         }
         let mut interrupted = false;
         for (done, indices) in order.chunks(m).enumerate() {
@@ -383,6 +578,7 @@ pub fn train_with<T: Scalar>(
                 net.forward_pass(&mut pass);
                 net.backward_pass(&y_batch, &mut pass, &mut grads);
             }
+            let cost = batch_cost(net, &pass, &y_batch);
             add_penalty_gradients(net, &mut grads, l2, l1);
             if let Some(max_norm) = config.clip_norm {
                 clip_to_norm(&mut grads, T::c(max_norm));
@@ -392,6 +588,7 @@ pub fn train_with<T: Scalar>(
                 epoch,
                 done: done + 1,
                 total: batches,
+                cost,
             })
             .is_break()
             {
@@ -400,16 +597,47 @@ pub fn train_with<T: Scalar>(
             }
         }
         let seconds = started.elapsed().as_secs_f64();
-        if net.check_parameters().is_err() {
-            return Err(Error::config(Setting::LearningRate, format!("training diverged in epoch {epoch}: a weight became NaN or infinite (try a smaller learning rate)")));
-        }
-        let train_cost = if config.evaluate_train {
-            Some(evaluate(net, train)?.cost)
+        state.dropout_words = u64::try_from(dropout_rng.get_word_pos()).unwrap_or(u64::MAX);
+        state.augment_words = u64::try_from(augment_rng.get_word_pos()).unwrap_or(u64::MAX);
+        let train_cost = if net.check_parameters().is_err() {
+            Some(f64::NAN)
+        } else if config.evaluate_train {
+            Some(evaluate_in_units(net, train, config.target_scaling.as_ref())?.cost)
         } else {
             None
         };
-        let validation_eval = validation.as_ref().map(|v| evaluate(net, v)).transpose()?;
-        let test_eval = test.map(|t| evaluate(net, t)).transpose()?;
+        let size = parameter_rms(net);
+        let why = match train_cost {
+            Some(c) if !c.is_finite() => {
+                Some("a weight or the cost became NaN or infinite".to_string())
+            }
+            _ if initial_size > 1e-6 && size > DIVERGENCE_FACTOR * initial_size => Some(format!(
+                "the weights grew {:.0} times larger",
+                size / initial_size
+            )),
+            Some(c) if c > DIVERGENCE_FACTOR * lowest_cost => Some(format!(
+                "the training cost grew from {} to {}",
+                short(lowest_cost),
+                short(c)
+            )),
+            _ => None,
+        };
+        if let Some(why) = why {
+            copy_parameters(&last_good, net);
+            warnings.push(Warning::diverged(epoch, &why, config.learning_rate, true));
+            stopped_early = true;
+            state.epochs = epoch;
+            break 'epochs;
+        }
+        if let Some(c) = train_cost {
+            lowest_cost = lowest_cost.min(c);
+        }
+        let units = config.target_scaling.as_ref();
+        let validation_eval = validation
+            .as_ref()
+            .map(|v| evaluate_in_units(net, v, units))
+            .transpose()?;
+        let test_eval = test.map(|t| evaluate_in_units(net, t, units)).transpose()?;
         let report = EpochReport {
             epoch,
             learning_rate: eta_f64,
@@ -427,6 +655,8 @@ pub fn train_with<T: Scalar>(
         if let Some(cost) = monitored {
             scheduler.observe(cost);
         }
+        state.epochs = epoch;
+        state.scheduler = Some(scheduler.state());
         let flow = on_event(TrainEvent::Epoch(&report));
         history.push(report);
         if let (Some(patience), Some(cost)) = (
@@ -442,10 +672,22 @@ pub fn train_with<T: Scalar>(
             {
                 best = Some((cost, epoch, net.clone()));
             } else if epoch - best.as_ref().map_or(0, |b| b.1) >= patience {
-                stopped_early = epoch < config.epochs;
+                stopped_early = epoch < last_epoch;
+                at_epoch_end(&EpochEnd {
+                    net,
+                    optimizer,
+                    state,
+                    best: best.as_ref().map(|b| &b.2),
+                })?;
                 break 'epochs;
             }
         }
+        at_epoch_end(&EpochEnd {
+            net,
+            optimizer,
+            state,
+            best: best.as_ref().map(|b| &b.2),
+        })?;
         if flow.is_break() || interrupted {
             break;
         }
@@ -459,7 +701,54 @@ pub fn train_with<T: Scalar>(
         best_epoch,
         stopped_early,
         validation_size: validation.as_ref().map_or(0, Dataset::len),
+        state: state.clone(),
+        warnings,
     })
+}
+
+/// Copies the weights and biases of `from` into `to` (same sizes), without allocating.
+fn copy_parameters<T: Scalar>(from: &Network<T>, to: &mut Network<T>) {
+    for (l, layer) in to.layers_mut().iter_mut().enumerate() {
+        layer
+            .w
+            .as_mut_slice()
+            .copy_from_slice(from.w(l + 1).as_slice());
+        layer.b.copy_from_slice(from.b(l + 1));
+    }
+}
+
+/// The root mean square of every weight and bias (a network's size, to see it blow up).
+fn parameter_rms<T: Scalar>(net: &Network<T>) -> f64 {
+    let (mut sum, mut count) = (0.0, 0usize);
+    for l in 1..=net.last() {
+        for v in net.w(l).as_slice().iter().chain(net.b(l)) {
+            let v = v.to_f64().unwrap_or(f64::NAN);
+            sum += v * v;
+            count += 1;
+        }
+    }
+    (sum / count.max(1) as f64).sqrt().max(f64::MIN_POSITIVE)
+}
+
+/// The mean cost `c_x` over the mini-batch in `pass` (after its forward pass).
+fn batch_cost<T: Scalar>(net: &Network<T>, pass: &Pass<T>, y: &Matrix<T>) -> f64 {
+    let last = net.last();
+    let (z, a) = (&pass.z[last], &pass.a[last]);
+    let m = a.rows();
+    let mut sum = 0.0;
+    for r in 0..m {
+        sum += net
+            .cost()
+            .c_x(net.g(last), z.row(r), a.row(r), y.row(r))
+            .to_f64()
+            .unwrap_or(f64::NAN);
+    }
+    sum / m.max(1) as f64
+}
+
+/// A cost in a message: 4 significant digits.
+fn short(v: f64) -> String {
+    format!("{v:.4e}")
 }
 
 /// The regularisation term of the objective: `(λ/2n) Σ w² + (λ₁/n) Σ |w|` over all weights.

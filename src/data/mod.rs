@@ -265,6 +265,35 @@ impl Scaling {
         Ok(())
     }
 
+    /// Undoes the scaling in place, `x = x' / factor + offset` on each column: for the
+    /// outputs of a network trained on standardised targets.
+    ///
+    /// # Errors
+    /// [`Error::Shape`] when x has another number of columns.
+    pub fn unapply<T: Scalar>(&self, x: &mut Matrix<T>) -> Result<()> {
+        if x.cols() != self.offset.len() {
+            return Err(Error::shape("outputs", self.offset.len(), x.cols()));
+        }
+        for i in 0..x.rows() {
+            self.unapply_row(x.row_mut(i))?;
+        }
+        Ok(())
+    }
+
+    /// [`Scaling::unapply`] of one row.
+    ///
+    /// # Errors
+    /// [`Error::Shape`] when x has another number of columns.
+    pub fn unapply_row<T: Scalar>(&self, x: &mut [T]) -> Result<()> {
+        if x.len() != self.offset.len() {
+            return Err(Error::shape("outputs", self.offset.len(), x.len()));
+        }
+        for ((v, &o), &f) in x.iter_mut().zip(&self.offset).zip(&self.factor) {
+            *v = T::c(v.to_f64().unwrap_or(f64::NAN) / f + o);
+        }
+        Ok(())
+    }
+
     /// Applies the scaling in place to one example's features (for a
     /// [`crate::Predictor`]): the same numbers as [`Scaling::apply`] gives that row.
     ///

@@ -67,6 +67,10 @@ pub struct TrainSpec {
     /// Standardise CSV features on the training set (default true).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub scaling: Option<bool>,
+    /// Standardise regression targets on the training set, train on them and undo it in
+    /// every prediction (default true).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target_scaling: Option<bool>,
     /// Continue training this model file (its architecture wins).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub from: Option<PathBuf>,
@@ -172,6 +176,10 @@ pub struct TrainSpec {
     /// Early stopping after this many epochs without a better validation cost.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub patience: Option<usize>,
+    /// Save the model being trained every this many epochs (to the file the front end
+    /// writes the model to; with early stopping, the best weights so far).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub checkpoint_every: Option<usize>,
     /// Shift images by up to this many pixels (IDX and MNIST data).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub augment_shift: Option<usize>,
@@ -229,11 +237,11 @@ impl TrainSpec {
         let mut out = TrainSpec::default();
         let under = self;
         overlay_fields!(out, under, over;
-            data, test, target, ignore, task, scaling, from, activation, output, cost, init,
+            data, test, target, ignore, task, scaling, target_scaling, from, activation, output, cost, init,
             optimizer, momentum, nesterov, alpha, eps, beta1, beta2, weight_decay, history,
             lr, batch_size, epochs, seed, shuffle, schedule, gamma, step_size, warmup,
             eta_min, power_t, factor, plateau_patience, l2, l1, dropout, clip_norm,
-            validation, patience, augment_shift, precision, threads, preset);
+            validation, patience, checkpoint_every, augment_shift, precision, threads, preset);
         let sizes = if over.layers.is_some() || over.hidden.is_some() {
             over
         } else {
@@ -316,6 +324,7 @@ impl TrainSpec {
         at_least_one(S::StepSize, self.step_size)?;
         at_least_one(S::PlateauPatience, self.plateau_patience)?;
         at_least_one(S::Patience, self.patience)?;
+        at_least_one(S::CheckpointEvery, self.checkpoint_every)?;
         at_least_one(S::AugmentShift, self.augment_shift)?;
         if let Some(n) = self.threads {
             if !(1..=MAX_THREADS).contains(&n) {

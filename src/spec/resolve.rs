@@ -49,6 +49,8 @@ pub struct Resolved {
     pub threads: usize,
     /// Whether to standardise the features.
     pub scaling: bool,
+    /// Whether to standardise the regression targets.
+    pub target_scaling: bool,
 }
 
 /// `--batch-size` when not given: Nielsen's m = 10.
@@ -78,13 +80,51 @@ fn default_cost(task: Task, images: bool) -> Cost {
     }
 }
 
-/// Plain SGD's learning rate for this kind of run when none is given: 3.0 for images with
-/// the quadratic cost (Nielsen), 0.5 for other classification, 0.05 for regression.
-fn default_learning_rate(task: Task, cost: Cost, images: bool) -> f64 {
+/// Plain SGD's learning rate for this kind of run when none is given: 0.5 for CSV
+/// classification, 0.05 for regression, and for images with the quadratic cost Nielsen's
+/// 3.0 for his `[784, 30, 10]` sigmoid network. Wider layers add up more inputs into each
+/// z, so the rate comes down with the widest hidden layer w: `3.0 · √(30 / w)` for w > 30
+/// (sigmoid, tanh), and `0.5 · min(1, 100 / w)` for ReLU, where 3.0 would blow up.
+fn default_learning_rate(task: Task, arch: &Architecture, images: bool) -> f64 {
+    let widest = arch.sizes[1..arch.sizes.len() - 1]
+        .iter()
+        .copied()
+        .max()
+        .unwrap_or(DEFAULT_HIDDEN) as f64;
     match task {
         Task::Regression => 0.05,
-        Task::Classification if images && cost == Cost::Quadratic => 3.0,
+        Task::Classification if images && arch.cost == Cost::Quadratic => {
+            if relu_like(arch.hidden) {
+                0.5 * (100.0 / widest).min(1.0)
+            } else {
+                3.0 * (30.0 / widest).sqrt().min(1.0)
+            }
+        }
         Task::Classification => 0.5,
+    }
+}
+
+fn relu_like(g: Activation) -> bool {
+    matches!(g, Activation::Relu | Activation::LeakyRelu)
+}
+
+/// The initialisation when none is given: He for ReLU layers; on the embedded MNIST
+/// subset, Nielsen's for his shape (one sigmoid layer of up to 100) and Xavier for wider or
+/// deeper networks (whose sigmoid outputs saturate with Nielsen's N(0, 1) biases);
+/// Xavier for regression (N(0, 1) biases leave ReLU units dead on some seeds);
+/// otherwise [`Init::default`].
+fn default_init(arch: &Architecture, task: Task, embedded: bool) -> Init {
+    let hidden = &arch.sizes[1..arch.sizes.len() - 1];
+    if task == Task::Regression {
+        Init::Xavier
+    } else if relu_like(arch.hidden) && embedded {
+        Init::He
+    } else if embedded && (hidden.len() > 1 || hidden.iter().any(|&n| n > 100)) {
+        Init::Xavier
+    } else if embedded {
+        Init::Nielsen
+    } else {
+        Init::default()
     }
 }
 
@@ -109,7 +149,7 @@ pub fn resolve(
         None => architecture(spec, &given, shape)?,
     };
     let images = shape.images.is_some();
-    let default_lr = default_learning_rate(shape.task, architecture.cost, images);
+    let default_lr = default_learning_rate(shape.task, &architecture, images);
     let mut config = train_config(&given, default_lr)?;
     if let Some(max) = given.augment_shift {
         let Some((height, width)) = shape.images else {
@@ -127,19 +167,19 @@ pub fn resolve(
             "the network has no hidden layer to drop neurons from",
         ));
     }
-    let init = given.init.unwrap_or(if shape.embedded {
-        Init::Nielsen
-    } else {
-        Init::default()
-    });
+    let init = given
+        .init
+        .unwrap_or_else(|| default_init(&architecture, shape.task, shape.embedded));
     let precision = given.precision.unwrap_or_default();
     let threads = given.threads.unwrap_or_else(crate::parallel::available);
     let scaling = given.scaling.unwrap_or(true);
+    let target_scaling = shape.task == Task::Regression && given.target_scaling.unwrap_or(true);
     let filled = filled_spec(&given, &architecture, &config, init, shape.task, precision);
     Ok(Resolved {
         spec: TrainSpec {
             threads: Some(threads),
             scaling: Some(scaling),
+            target_scaling: (shape.task == Task::Regression).then_some(target_scaling),
             ..filled
         },
         architecture,
@@ -149,6 +189,7 @@ pub fn resolve(
         precision,
         threads,
         scaling,
+        target_scaling,
     })
 }
 
@@ -375,6 +416,7 @@ fn train_config(given: &TrainSpec, default_lr: f64) -> Result<TrainConfig> {
         patience: given.patience,
         augment_shift: None,
         evaluate_train: true,
+        target_scaling: None,
     })
 }
 

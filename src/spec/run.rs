@@ -7,16 +7,18 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::data::source::{default_scaling, read_for_model, read_training_ignoring};
-use crate::data::Dataset;
+use crate::data::{Dataset, Scaling};
 use crate::error::{Error, Result};
 use crate::matrix::Scalar;
-use crate::metrics::{evaluate, Evaluation};
-use crate::model_file::{Model, Task};
+use crate::metrics::{evaluate_in_units, Evaluation};
+use crate::model_file::{Model, Resume, Task};
 use crate::network::Network;
 use crate::optimizer::OptimizerKind;
 use crate::setting::Setting;
 use crate::spec::{resolve, DataShape, Precision, Resolved, TrainSpec};
-use crate::train::{EpochReport, TrainConfig, TrainEvent};
+use crate::train::{
+    train_run, EpochEnd, EpochReport, RunState, TrainConfig, TrainEvent, Warning, WarningKind,
+};
 
 /// Something a front end may want to tell the user before training starts.
 #[derive(Clone, Debug, PartialEq)]
@@ -43,6 +45,11 @@ pub struct Prepared<T: Scalar> {
     pub resolved: Resolved,
     /// What to tell the user.
     pub notes: Vec<Note>,
+    /// Where to save the model every [`TrainSpec::checkpoint_every`] epochs (the file a
+    /// front end saves the trained model to).
+    pub checkpoint: Option<PathBuf>,
+    /// Whether η was given (or kept from the model) rather than the default.
+    lr_given: bool,
 }
 
 /// The precision a spec runs in: its own, else the `from` model's, else f32.
@@ -111,10 +118,17 @@ fn new_model<T: Scalar>(spec: &TrainSpec) -> Result<Prepared<T>> {
     if let Some(s) = &model.scaling {
         s.apply(&mut train.x)?;
     }
+    if resolved.target_scaling {
+        let s = Scaling::standardize(&train.y);
+        s.apply(&mut train.y)?;
+        model.target_scaling = Some(s);
+    }
+    let mut resolved = resolved;
+    resolved.config.target_scaling = model.target_scaling.clone();
     let test = given
         .test
         .as_ref()
-        .map(|p| read_for_model(p, &model, given.target.as_deref(), true))
+        .map(|p| test_for_model(p, &model, given.target.as_deref()))
         .transpose()?;
     let mut notes = Vec::new();
     if training.task_inferred && !training.is_idx {
@@ -127,7 +141,20 @@ fn new_model<T: Scalar>(spec: &TrainSpec) -> Result<Prepared<T>> {
         data_name: data_path.clone(),
         resolved,
         notes,
+        checkpoint: None,
+        lr_given: given.lr.is_some(),
     })
+}
+
+/// A data file read for `model`, its targets standardised as the network learns them.
+fn test_for_model<T: Scalar>(
+    path: &Path,
+    model: &Model<T>,
+    target: Option<&[String]>,
+) -> Result<Dataset<T>> {
+    let mut data = read_for_model(path, model, target, true)?;
+    model.scale_targets(&mut data)?;
+    Ok(data)
 }
 
 /// No data file: Nielsen's chapter-1 setting on the embedded MNIST subset.
@@ -169,6 +196,8 @@ fn embedded_mnist<T: Scalar>(spec: &TrainSpec) -> Result<Prepared<T>> {
         data_name: crate::data::source::embedded_name(),
         resolved,
         notes: Vec::new(),
+        checkpoint: None,
+        lr_given: given.lr.is_some(),
     })
 }
 
@@ -186,11 +215,11 @@ fn continue_from<T: Scalar>(spec: &TrainSpec, from: &Path) -> Result<Prepared<T>
     check_compatible(&given, &model, from)?;
     let (train, test, data_name, images) = match &given.data {
         Some(path) => {
-            let train = read_for_model(path, &model, given.target.as_deref(), true)?;
+            let train = test_for_model(path, &model, given.target.as_deref())?;
             let test = given
                 .test
                 .as_ref()
-                .map(|p| read_for_model(p, &model, given.target.as_deref(), true))
+                .map(|p| test_for_model(p, &model, given.target.as_deref()))
                 .transpose()?;
             let shape = if crate::data::idx::is_idx_path(path) {
                 Some(crate::data::idx::image_shape(path)?)
@@ -213,12 +242,18 @@ fn continue_from<T: Scalar>(spec: &TrainSpec, from: &Path) -> Result<Prepared<T>
     let mut resolved = resolve(&kept_spec, &shape, Some(net.architecture()))?;
     resolved.scaling = model.scaling.is_some();
     resolved.spec.scaling = Some(resolved.scaling);
+    resolved.target_scaling = model.target_scaling.is_some();
+    if model.task == Task::Regression {
+        resolved.spec.target_scaling = Some(resolved.target_scaling);
+    }
+    resolved.config.target_scaling = model.target_scaling.clone();
     resolved.spec.from = Some(from.to_path_buf());
     let notes = if kept.is_empty() {
         Vec::new()
     } else {
         vec![Note::KeptFromModel(kept)]
     };
+    let lr_given = kept_spec.expanded().lr.is_some();
     Ok(Prepared {
         model,
         train,
@@ -226,6 +261,8 @@ fn continue_from<T: Scalar>(spec: &TrainSpec, from: &Path) -> Result<Prepared<T>
         data_name,
         resolved,
         notes,
+        checkpoint: None,
+        lr_given,
     })
 }
 
@@ -323,6 +360,16 @@ fn check_compatible<T: Scalar>(given: &TrainSpec, model: &Model<T>, from: &Path)
             ),
         ));
     }
+    if given.target_scaling == Some(false) && model.target_scaling.is_some() {
+        return Err(Error::config(
+            Setting::From,
+            format!(
+                "{} conflicts with {}'s target scaling, which is kept (drop the setting)",
+                Setting::TargetScaling.mention(),
+                from.display()
+            ),
+        ));
+    }
     if given.scaling == Some(false) && model.scaling.is_some() {
         return Err(Error::config(
             Setting::From,
@@ -351,6 +398,8 @@ fn keep_stored_settings<T: Scalar>(
     let Some(stored) = stored else {
         return (spec, Vec::new());
     };
+    // The run goes on with its own streams (see `crate::train_from`).
+    spec.seed = given.seed.or(Some(stored.seed));
     let mut kept = Vec::new();
     if given.optimizer.is_none() && given.momentum.is_none() {
         spec.optimizer = Some(stored.optimizer);
@@ -438,6 +487,25 @@ pub struct Summary {
     /// Regression: R² on the test set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub test_r2: Option<f64>,
+    /// Regression: RMSE of each target on the training set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub train_rmse_per_target: Option<Vec<f64>>,
+    /// Regression: RMSE of each target on the test set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test_rmse_per_target: Option<Vec<f64>>,
+    /// Regression: MAE of each target on the test set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test_mae_per_target: Option<Vec<f64>>,
+    /// Regression: R² of each target on the test set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test_r2_per_target: Option<Vec<f64>>,
+    /// Regression: the targets' names, in the order of the per-target metrics.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub targets: Option<Vec<String>>,
+    /// What went wrong in a run that still finished (each said once); their messages
+    /// mention settings ([`Setting::mention`]) until a front end renders them.
+    #[serde(default)]
+    pub warnings: Vec<Warning>,
     /// Classification or regression.
     pub task: Task,
     /// f32 or f64.
@@ -474,11 +542,103 @@ impl Summary {
         if let Some(spec) = object.get_mut("spec").and_then(|s| s.as_object_mut()) {
             spec.remove("threads");
         }
+        if let Some(warnings) = object.get_mut("warnings").and_then(|w| w.as_array_mut()) {
+            for w in warnings {
+                if let Some(m) = w.get_mut("message") {
+                    let text = m.as_str().unwrap_or_default();
+                    *m = crate::setting::render(text, &|s| s.name().to_string()).into();
+                }
+            }
+        }
         record.to_string()
+    }
+
+    /// The warnings' messages with each setting named by `name_of` (a front end's names).
+    pub fn render_warnings(&mut self, name_of: &dyn Fn(Setting) -> String) {
+        for w in &mut self.warnings {
+            w.message = crate::setting::render(&w.message, name_of);
+        }
     }
 }
 
+/// The warnings a finished run deserves besides divergence: a cost that hardly moved, an
+/// accuracy no better than answering the most common class, one class for every example.
+fn warnings_after(history: &[EpochReport], end: &Evaluation) -> Vec<Warning> {
+    let mut warnings = Vec::new();
+    let costs: Vec<f64> = history.iter().filter_map(|r| r.train_cost).collect();
+    if let (true, Some(first), Some(last)) = (costs.len() >= 3, costs.first(), costs.last()) {
+        if (first - last).abs() <= FLAT * first.abs() {
+            warnings.push(Warning::new(
+                WarningKind::CostFlat,
+                format!(
+                    "the training cost hardly moved ({first:.6} in epoch {} to {last:.6} in epoch {}): the network is not learning; try another {} or {}",
+                    history[0].epoch,
+                    history[history.len() - 1].epoch,
+                    Setting::LearningRate.mention(),
+                    Setting::Init.mention()
+                ),
+            ));
+        }
+    }
+    if let (Some(confusion), Some(accuracy)) = (&end.confusion, end.accuracy) {
+        let actual: Vec<usize> = confusion.iter().map(|row| row.iter().sum()).collect();
+        let predicted: Vec<usize> = (0..confusion.len())
+            .map(|c| confusion.iter().map(|row| row[c]).sum())
+            .collect();
+        let n: usize = actual.iter().sum();
+        let majority = actual.iter().copied().max().unwrap_or(0) as f64 / n.max(1) as f64;
+        let classes_present = actual.iter().filter(|&&c| c > 0).count();
+        let classes_predicted = predicted.iter().filter(|&&c| c > 0).count();
+        if classes_present > 1 && classes_predicted == 1 {
+            warnings.push(Warning::new(
+                WarningKind::SingleClass,
+                format!(
+                    "every example was given the same class: the network is not learning; try a smaller {} or another {}",
+                    Setting::LearningRate.mention(),
+                    Setting::Init.mention()
+                ),
+            ));
+        } else if classes_present > 1 && accuracy <= majority + CHANCE_MARGIN {
+            warnings.push(Warning::new(
+                WarningKind::ChanceAccuracy,
+                format!(
+                    "accuracy {:.2}% is at chance level (always answering the most common class gives {:.2}%); try another {} or more {}",
+                    100.0 * accuracy,
+                    100.0 * majority,
+                    Setting::LearningRate.mention(),
+                    Setting::Epochs.mention()
+                ),
+            ));
+        }
+    }
+    warnings
+}
+
+/// A training cost that moved by less than this fraction over a run is flat.
+const FLAT: f64 = 1e-4;
+/// An accuracy within this of the most common class's share is at chance level.
+const CHANCE_MARGIN: f64 = 0.01;
+
 impl<T: Scalar> Prepared<T> {
+    /// Sets the file to save checkpoints to (the file the trained model goes to).
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] naming [`Setting::CheckpointEvery`] when the spec asks for
+    /// checkpoints and there is no file.
+    pub fn set_checkpoint(&mut self, path: Option<PathBuf>) -> Result<()> {
+        self.checkpoint = path;
+        if self.resolved.spec.checkpoint_every.is_some() && self.checkpoint.is_none() {
+            return Err(Error::config(
+                Setting::CheckpointEvery,
+                format!(
+                    "needs a file to save the model to ({})",
+                    Setting::Out.mention()
+                ),
+            ));
+        }
+        Ok(())
+    }
+
     /// Trains the model in place on [`Resolved::threads`] threads, calling `on_event`
     /// after each mini-batch and epoch (`Break` stops after the current one), and records
     /// the [`Summary`] in the model's metadata (`training`).
@@ -489,24 +649,101 @@ impl<T: Scalar> Prepared<T> {
         &mut self,
         on_event: impl FnMut(TrainEvent<'_>) -> ControlFlow<()>,
     ) -> Result<Summary> {
+        self.set_checkpoint(self.checkpoint.clone())?;
         let config = &self.resolved.config;
+        let checkpoint_every = self.resolved.spec.checkpoint_every;
+        config.validate()?;
+        // The optimizer and the run where the model's last run left them, when it was
+        // the same optimizer.
+        let mut optimizer = config.optimizer.build::<T>();
+        let mut state = RunState::default();
+        if let Some(resume) = self.model.resume.take() {
+            state = resume.run;
+            if resume.optimizer == config.optimizer {
+                optimizer.set_state(resume.state);
+            }
+        }
+        let template = (checkpoint_every.is_some()).then(|| {
+            let mut m = self.model.clone();
+            let record = serde_json::json!({
+                "checkpoint": true,
+                "config": config,
+                "spec": self.resolved.spec,
+            });
+            m.extra.insert("training".into(), record.to_string());
+            m
+        });
+        let path = self.checkpoint.clone();
+        let optimizer_kind = config.optimizer;
+        let at_epoch_end = |end: &EpochEnd<'_, T>| -> Result<()> {
+            let (Some(every), Some(template), Some(path)) = (checkpoint_every, &template, &path)
+            else {
+                return Ok(());
+            };
+            if !end.state.epochs.is_multiple_of(every) {
+                return Ok(());
+            }
+            let mut model = template.clone();
+            match end.best {
+                // Early stopping: the best weights so far (no state to go on from).
+                Some(best) => model.network = best.clone(),
+                None => {
+                    model.network = end.net.clone();
+                    model.resume = Some(Resume {
+                        run: end.state.clone(),
+                        optimizer: optimizer_kind,
+                        state: end.optimizer.state(),
+                    });
+                }
+            }
+            model.save(path)
+        };
         let training = crate::parallel::with_threads(self.resolved.threads, || {
-            crate::train(
+            train_run(
                 &mut self.model.network,
+                optimizer.as_mut(),
                 &self.train,
                 self.test.as_ref(),
                 config,
+                &mut state,
                 on_event,
+                at_epoch_end,
             )
         })?;
+        let diverged = training
+            .warnings
+            .iter()
+            .any(|w| w.kind == WarningKind::Diverged);
+        let restored = training
+            .best_epoch
+            .is_some_and(|best| Some(best) != training.history.last().map(|r| r.epoch));
+        self.model.resume = (!diverged && !restored).then(|| Resume {
+            run: training.state.clone(),
+            optimizer: config.optimizer,
+            state: optimizer.state(),
+        });
         let reports = &training.history;
+        let units = config.target_scaling.as_ref();
         // The test metrics of the model as it ends (and is saved): after early stopping
-        // that is the restored epoch's network, not the last epoch's.
-        let test = match (&self.test, training.best_epoch) {
-            (Some(test), Some(_)) => Some(evaluate(&self.model.network, test)?),
+        // (or divergence) that is the restored epoch's network, not the last epoch's.
+        let test = match (&self.test, training.best_epoch.is_some() || diverged) {
+            (Some(test), true) => Some(evaluate_in_units(&self.model.network, test, units)?),
             _ => reports.last().and_then(|r| r.test.clone()),
         };
-        let train = evaluate(&self.model.network, &self.train)?;
+        let train = evaluate_in_units(&self.model.network, &self.train, units)?;
+        let mut warnings: Vec<Warning> = training
+            .warnings
+            .iter()
+            .map(|w| match &w.diverged {
+                Some((epoch, why)) => {
+                    Warning::diverged(*epoch, why, config.learning_rate, self.lr_given)
+                }
+                None => w.clone(),
+            })
+            .collect();
+        if !diverged {
+            warnings.extend(warnings_after(reports, test.as_ref().unwrap_or(&train)));
+        }
         let held = training.best_epoch.or(reports.last().map(|r| r.epoch));
         let classification = self.model.task == Task::Classification;
         let class = |v: Option<f64>| if classification { v } else { None };
@@ -535,6 +772,16 @@ impl<T: Scalar> Prepared<T> {
             test_rmse: regress(t.and_then(|t| t.rmse)),
             test_mae: regress(t.and_then(|t| t.mae)),
             test_r2: regress(t.and_then(|t| t.r2)),
+            train_rmse_per_target: train.rmse_per_target.clone().filter(|_| !classification),
+            test_rmse_per_target: t.and_then(|t| t.rmse_per_target.clone()),
+            test_mae_per_target: t.and_then(|t| t.mae_per_target.clone()),
+            test_r2_per_target: t.and_then(|t| t.r2_per_target.clone()),
+            targets: if classification {
+                None
+            } else {
+                self.model.targets.clone()
+            },
+            warnings,
             task: self.model.task,
             precision: self.resolved.precision,
             layers: self.model.network.sizes().to_vec(),

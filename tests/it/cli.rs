@@ -128,7 +128,6 @@ fn train_without_json_prints_one_line_per_epoch_then_the_test_confusion_matrix()
             s(&test),
             "--epochs",
             "4",
-            "--quiet",
         ])
         .assert()
         .success();

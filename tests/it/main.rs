@@ -31,3 +31,5 @@ mod spec;
 // `nabla export` (ONNX, PyTorch) and `nabla import` (PyTorch): graphs, round trips, errors.
 #[cfg(feature = "onnx")]
 mod export;
+// Runs (#14): standardised regression targets, warnings, resume and checkpoints, what a run says.
+mod runs;

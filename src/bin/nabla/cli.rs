@@ -245,7 +245,7 @@ pub struct TrainArgs {
     /// Cost c_x (default: quadratic for MNIST and regression, cross-entropy for CSV classification).
     #[arg(long, value_parser = parse_named::<Cost>)]
     pub cost: Option<Cost>,
-    /// Learning rate eta (default: 3.0 for MNIST, 0.5 for classification, 0.05 for regression; times 1 - mu with --momentum mu; the optimizer's own for adam, rmsprop, rprop, lbfgs).
+    /// Learning rate eta (default: 3.0 for MNIST, lower for wider hidden layers and ReLU, 0.5 for classification, 0.05 for regression; times 1 - mu with --momentum mu; the optimizer's own for adam, rmsprop, rprop, lbfgs).
     #[arg(long, value_parser = parse_positive, allow_negative_numbers = true)]
     pub lr: Option<f64>,
     /// Mini-batch size m (1 = online, >= number of rows = full batch) [default: 10; rprop and lbfgs always use the full batch].
@@ -369,6 +369,15 @@ pub struct TrainArgs {
     /// training data and stored in the model).
     #[arg(long)]
     pub no_scaling: bool,
+    /// Do not standardise regression targets (by default each target column is
+    /// standardised on the training data, the network trained on it, and predictions,
+    /// RMSE, MAE and R^2 given back in the targets' own units).
+    #[arg(long)]
+    pub no_target_scaling: bool,
+    /// Save the --out model every N epochs (atomically), so that an interrupted run can be
+    /// continued with --from; with early stopping, the best weights so far.
+    #[arg(long, value_parser = parse_size, value_name = "N")]
+    pub checkpoint_every: Option<usize>,
     /// Continue training this model file; its architecture wins, and conflicting
     /// architecture flags are an error.
     #[arg(long)]
@@ -379,7 +388,7 @@ pub struct TrainArgs {
     /// Print one JSON object on stdout at the end instead of the per-epoch table.
     #[arg(long)]
     pub json: bool,
-    /// No progress bar.
+    /// Print nothing but errors and warnings (and the --json object).
     #[arg(long, short)]
     pub quiet: bool,
 }
@@ -566,6 +575,7 @@ impl TrainArgs {
             ignore: self.ignore.clone(),
             task: self.task,
             scaling: self.no_scaling.then_some(false),
+            target_scaling: self.no_target_scaling.then_some(false),
             from: self.from.clone(),
             layers: self.layers.clone(),
             hidden: self.hidden.clone(),
@@ -601,6 +611,7 @@ impl TrainArgs {
             clip_norm: self.clip_norm,
             validation: self.validation,
             patience: self.patience,
+            checkpoint_every: self.checkpoint_every,
             augment_shift: self.augment_shift,
             precision: self.precision.map(Into::into),
             threads: self.threads.threads,

@@ -63,7 +63,9 @@ pub fn read(path: &Path) -> anyhow::Result<ConfigFile> {
             }
             continue;
         }
-        if let ("no_shuffle" | "no_scaling", toml::Value::Boolean(b)) = (name.as_str(), &value) {
+        if let ("no_shuffle" | "no_scaling" | "no_target_scaling", toml::Value::Boolean(b)) =
+            (name.as_str(), &value)
+        {
             name = name["no_".len()..].to_string();
             value = toml::Value::Boolean(!b);
         }

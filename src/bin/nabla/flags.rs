@@ -8,6 +8,7 @@ pub fn flag(setting: Setting) -> String {
     match setting {
         Setting::LearningRate => "--lr".into(),
         Setting::Scaling => "--no-scaling".into(),
+        Setting::TargetScaling => "--no-target-scaling".into(),
         Setting::Shuffle => "--no-shuffle".into(),
         other => format!("--{}", other.name().replace('_', "-")),
     }

@@ -11,7 +11,7 @@ pub fn progress_bar(total: u64, hidden: bool) -> ProgressBar {
     }
     let bar = ProgressBar::new(total);
     bar.set_style(
-        ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} mini-batches {elapsed}")
+        ProgressStyle::with_template("{prefix} [{bar:30}] {msg}  {elapsed} elapsed, ETA {eta}")
             .expect("a valid template")
             .progress_chars("=> "),
     );
@@ -23,6 +23,11 @@ pub fn line(text: impl AsRef<str>) -> std::io::Result<()> {
     let mut out = std::io::stdout().lock();
     out.write_all(text.as_ref().as_bytes())?;
     out.write_all(b"\n")
+}
+
+/// Prints a warning on stderr.
+pub fn warning(text: impl AsRef<str>) {
+    eprintln!("nabla: warning: {}", text.as_ref());
 }
 
 /// Prints a note on stderr.

@@ -19,7 +19,9 @@ pub fn run(args: &EvalArgs) -> anyhow::Result<()> {
 fn run_in<T: Scalar>(args: &EvalArgs) -> anyhow::Result<()> {
     let model: Model<T> = load_model(&args.model)?;
     let data = read_for_model(&args.data, &model, args.target.as_deref(), true)?;
-    let eval = nabla::evaluate(&model.network, &data)?;
+    // The cost on what the network learnt (standardised targets), the errors in the
+    // targets' own units.
+    let eval = model.evaluate(&data)?;
     if args.json {
         let mut object = serde_json::to_value(&eval)?;
         object["task"] = json!(model.task);
@@ -57,6 +59,30 @@ fn run_in<T: Scalar>(args: &EvalArgs) -> anyhow::Result<()> {
             output::line(format!("RMSE      {:.6}", eval.rmse.unwrap_or(f64::NAN)))?;
             output::line(format!("MAE       {:.6}", eval.mae.unwrap_or(f64::NAN)))?;
             output::line(format!("R^2       {:.6}", eval.r2.unwrap_or(f64::NAN)))?;
+            let per_target = (
+                &eval.rmse_per_target,
+                &eval.mae_per_target,
+                &eval.r2_per_target,
+            );
+            if let (Some(rmse), Some(mae), Some(r2)) = per_target {
+                if rmse.len() > 1 {
+                    for j in 0..rmse.len() {
+                        let name = model
+                            .targets
+                            .as_ref()
+                            .and_then(|t| t.get(j).cloned())
+                            .unwrap_or_else(|| format!("y{j}"));
+                        let name = nabla::data::csv::one_line(&name);
+                        output::line(format!(
+                            "  {name}: RMSE {:.6}  MAE {:.6}  R^2 {:.6}",
+                            rmse[j], mae[j], r2[j]
+                        ))?;
+                    }
+                }
+            }
+            if model.target_scaling.is_some() {
+                output::note("the cost is on the standardised targets the network learnt; RMSE, MAE and R^2 are in the targets' units");
+            }
         }
     }
     Ok(())

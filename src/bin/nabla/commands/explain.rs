@@ -24,7 +24,9 @@ pub fn run(args: &ExplainArgs) -> anyhow::Result<()> {
             anyhow::bail!("give --model and --data, or --demo");
         };
         let model: Model<f64> = load_model(model_path)?;
-        let data = read_for_model(data_path, &model, args.target.as_deref(), true)?;
+        let mut data = read_for_model(data_path, &model, args.target.as_deref(), true)?;
+        // The network learnt standardised targets: y in its units.
+        model.scale_targets(&mut data)?;
         let (x, y) = example_at(&data.x, &data.y, args.row, &data_path.display().to_string())?;
         let label = data
             .labels
@@ -38,11 +40,29 @@ pub fn run(args: &ExplainArgs) -> anyhow::Result<()> {
         if model.scaling.is_some() {
             source += ", x after the model's input scaling";
         }
+        if let Some(t) = &model.target_scaling {
+            let maps: Vec<String> = (0..t.offset.len())
+                .map(|j| {
+                    format!(
+                        "y_{} = a_{}^[L] * {} + {}",
+                        j + 1,
+                        j + 1,
+                        output::number(1.0 / t.factor[j]),
+                        output::number(t.offset[j])
+                    )
+                })
+                .collect();
+            source += &format!(
+                "\noutputs a^[L] and y are in standardised units (the targets the network learnt); in the targets' own units {}",
+                maps.join(", ")
+            );
+        }
         let origin = serde_json::json!({
             "model": model_path.display().to_string(),
             "data": data_path.display().to_string(),
             "row": args.row,
             "class": label,
+            "target_scaling": model.target_scaling,
         });
         (model.network, x, y, source, origin)
     };

@@ -83,6 +83,10 @@ pub fn check_writable(flag: &str, out: &std::path::Path) -> anyhow::Result<()> {
     if out.is_dir() {
         bail!("invalid {flag}: {} is a folder, not a file", out.display());
     }
+    // A read-only file is not replaced (as `cp` refuses it), though its folder would allow it.
+    if std::fs::metadata(out).is_ok_and(|m| m.permissions().readonly()) {
+        bail!("cannot write {}: permission denied", out.display());
+    }
     if let Err(e) = tempfile::NamedTempFile::new_in(dir) {
         bail!(
             "invalid {flag}: cannot write {} (cannot create a file in {}: {e})",

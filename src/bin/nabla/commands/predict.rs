@@ -24,7 +24,9 @@ pub fn run(args: &PredictArgs) -> anyhow::Result<()> {
 fn run_in<T: Scalar>(args: &PredictArgs) -> anyhow::Result<()> {
     let model: Model<T> = load_model(&args.model)?;
     let data = read_for_model(&args.data, &model, args.target.as_deref(), false)?;
-    let a = model.network.predict(&data.x)?;
+    let mut a = model.network.predict(&data.x)?;
+    // Regression: the targets' own units (the network learnt standardised ones).
+    model.unscale_outputs(&mut a)?;
     let mut csv = String::new();
     let n_out = a.cols();
     match model.task {

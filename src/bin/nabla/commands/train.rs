@@ -44,6 +44,7 @@ pub fn run(args: &TrainArgs, threads: Option<usize>) -> anyhow::Result<()> {
 
 fn run_in<T: Scalar>(spec: &TrainSpec, outputs: &Outputs) -> anyhow::Result<()> {
     let mut prepared = nabla::spec::prepare::<T>(spec)?;
+    prepared.set_checkpoint(outputs.out.clone())?;
     // Fail on an output that cannot be written before spending time on training.
     for (flag, path) in [
         ("--out", &outputs.out),
@@ -63,17 +64,21 @@ fn run_in<T: Scalar>(spec: &TrainSpec, outputs: &Outputs) -> anyhow::Result<()> 
             );
         }
     }
-    if !outputs.json {
+    // --quiet: errors and warnings only; --json: the JSON object on stdout, notes on stderr.
+    let talk = !outputs.quiet;
+    if talk && !outputs.json {
         for note in &prepared.notes {
-            if !outputs.quiet || matches!(note, Note::TaskInferred(_)) {
-                output::note(note_text(note));
-            }
+            output::note(note_text(note));
         }
         output::note(header(&prepared));
     }
-    let summary = train(&mut prepared, outputs)?;
+    let mut summary = train(&mut prepared, outputs)?;
+    summary.render_warnings(&flags::flag);
+    for warning in &summary.warnings {
+        output::warning(&warning.message);
+    }
     let model = &prepared.model;
-    if !outputs.json {
+    if talk && !outputs.json {
         if let Some(best) = summary.best_epoch {
             let all = if summary.stopped_early {
                 ""
@@ -90,11 +95,17 @@ fn run_in<T: Scalar>(spec: &TrainSpec, outputs: &Outputs) -> anyhow::Result<()> 
             other => other?,
         }
     }
-    if let Some(out) = &outputs.out {
-        model.save(out).context("cannot save the model")?;
-        if !outputs.json {
-            output::note(format!("saved {}", out.display()));
+    match &outputs.out {
+        Some(out) => {
+            model.save(out).context("cannot save the model")?;
+            if talk && !outputs.json {
+                output::note(format!("saved {}", out.display()));
+            }
         }
+        None if talk && !outputs.json => {
+            output::note("the model was not saved (give --out FILE to keep it)")
+        }
+        None => {}
     }
     // The plot after the model: a plot that cannot be written loses no training.
     if let Some(plot) = &outputs.plot {
@@ -113,7 +124,11 @@ fn run_in<T: Scalar>(spec: &TrainSpec, outputs: &Outputs) -> anyhow::Result<()> 
 fn train<T: Scalar>(prepared: &mut Prepared<T>, outputs: &Outputs) -> anyhow::Result<Summary> {
     let epochs = prepared.resolved.config.epochs;
     let task = prepared.model.task;
-    let bar = output::progress_bar(batches(prepared) as u64, outputs.json || outputs.quiet);
+    let per_epoch = batches(prepared) as u64;
+    // One bar for the whole run (so that its ETA is the run's), on stderr.
+    let bar = output::progress_bar(per_epoch * epochs as u64, outputs.quiet);
+    let mut first_epoch = None;
+    let (mut cost_sum, mut cost_count) = (0.0, 0usize);
     let mut log = match &outputs.log {
         Some(path) => Some(std::io::BufWriter::new(
             std::fs::File::create(path)
@@ -125,14 +140,24 @@ fn train<T: Scalar>(prepared: &mut Prepared<T>, outputs: &Outputs) -> anyhow::Re
     let mut stdout_closed = false;
     let summary = prepared.train(|event| {
         match event {
-            TrainEvent::Batch { epoch, done, .. } => {
+            TrainEvent::Batch {
+                epoch, done, cost, ..
+            } => {
+                // Epochs of a continued run are numbered on from the model's.
+                let first = *first_epoch.get_or_insert(epoch);
                 if done == 1 {
-                    bar.set_prefix(format!("epoch {epoch}/{epochs}"));
+                    bar.set_prefix(format!("epoch {}/{epochs}", epoch - first + 1));
+                    (cost_sum, cost_count) = (0.0, 0);
                 }
-                bar.set_position(done as u64);
+                cost_sum += cost;
+                cost_count += 1;
+                bar.set_message(format!(
+                    "cost {}",
+                    output::fixed(cost_sum / cost_count as f64, 5)
+                ));
+                bar.set_position((epoch - first) as u64 * per_epoch + done as u64);
             }
             TrainEvent::Epoch(report) => {
-                bar.set_position(0);
                 if let Some(log) = log.as_mut() {
                     let line = serde_json::to_string(report).expect("a report serializes");
                     if let Err(e) = writeln!(log, "{line}") {
@@ -140,7 +165,7 @@ fn train<T: Scalar>(prepared: &mut Prepared<T>, outputs: &Outputs) -> anyhow::Re
                         return ControlFlow::Break(());
                     }
                 }
-                if !outputs.json && !stdout_closed {
+                if !outputs.json && !outputs.quiet && !stdout_closed {
                     match bar.suspend(|| output::line(epoch_line(report, epochs, task))) {
                         // `nabla train … | head`: the reader has gone, the training (and
                         // the model it saves) goes on, silently.
@@ -223,8 +248,13 @@ fn header<T: Scalar>(prepared: &Prepared<T>) -> String {
         .test
         .as_ref()
         .map_or(String::new(), |t| format!(", {} test", t.len()));
+    let targets = if prepared.model.target_scaling.is_some() {
+        ", targets standardised (costs in standard deviations², RMSE/MAE/R² in the targets' units)"
+    } else {
+        ""
+    };
     format!(
-        "training [{}] ({hidden}, {} output, {} cost, {}) on {} ({} examples{test}), eta {}, {batch}, {} epoch{}",
+        "training [{}] ({hidden}, {} output, {} cost, {}) on {} ({} examples{test}{targets}), eta {}, {batch}, {} epoch{}",
         sizes.join(", "),
         net.g(net.last()),
         net.cost(),
@@ -259,6 +289,27 @@ fn print_summary(summary: &Summary, classes: &[String]) -> std::io::Result<()> {
         Task::Regression => {
             if let (Some(rmse), Some(mae), Some(r2)) = (test.rmse, test.mae, test.r2) {
                 output::line(format!("test RMSE {rmse:.5}  MAE {mae:.5}  R² {r2:.4}"))?;
+            }
+            let per_target = (
+                &test.rmse_per_target,
+                &test.mae_per_target,
+                &test.r2_per_target,
+            );
+            if let (Some(rmse), Some(mae), Some(r2)) = per_target {
+                if rmse.len() > 1 {
+                    for j in 0..rmse.len() {
+                        let name = summary
+                            .targets
+                            .as_ref()
+                            .and_then(|t| t.get(j).cloned())
+                            .unwrap_or_else(|| format!("y{j}"));
+                        let name = nabla::data::csv::one_line(&name);
+                        output::line(format!(
+                            "  {name}: RMSE {:.5}  MAE {:.5}  R² {:.4}",
+                            rmse[j], mae[j], r2[j]
+                        ))?;
+                    }
+                }
             }
         }
     }
