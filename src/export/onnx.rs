@@ -174,9 +174,12 @@ pub fn save<T: Scalar>(model: &Model<T>, path: &Path) -> Result<()> {
 }
 
 /// `(scale, mean)` of a map from the network's outputs back to the targets' units,
-/// `y_j = a_j · scale_j + mean_j`, for models that store one; none yet.
-fn output_map<T: Scalar>(_model: &Model<T>) -> Option<(Vec<f64>, Vec<f64>)> {
-    None
+/// `y_j = a_j · scale_j + mean_j`: the inverse of a regression model's target scaling
+/// `y' = (y − offset) · factor` ([`Model::unscale_outputs`]), none without one.
+fn output_map<T: Scalar>(model: &Model<T>) -> Option<(Vec<f64>, Vec<f64>)> {
+    let s = model.target_scaling.as_ref()?;
+    let scale = s.factor.iter().map(|f| 1.0 / f).collect();
+    Some((scale, s.offset.clone()))
 }
 
 /// The order of an affine map's two operations.

@@ -105,6 +105,19 @@ class Scaling(nn.Module):
         return ((x.to(torch.float64) - self.offset) * self.factor).to(self.dtype)
 
 
+class Unscaling(nn.Module):
+    """The inverse of nabla's target scaling, y = y' / factor + offset, in float64."""
+
+    def __init__(self, offset, factor, dtype):
+        super().__init__()
+        self.register_buffer("offset", torch.tensor(offset, dtype=torch.float64))
+        self.register_buffer("factor", torch.tensor(factor, dtype=torch.float64))
+        self.dtype = dtype
+
+    def forward(self, y):
+        return (y.to(torch.float64) / self.factor + self.offset).to(self.dtype)
+
+
 def load(path=os.path.join(HERE, "{file_name}")):
     net = nn.Sequential(
 {layers}    ).to({dtype})
@@ -114,6 +127,9 @@ def load(path=os.path.join(HERE, "{file_name}")):
     scaling = json.loads(meta["scaling"]) if "scaling" in meta else None
     if scaling is not None:
         net = nn.Sequential(Scaling(scaling["offset"], scaling["factor"], {dtype}), net)
+    targets = json.loads(meta["target_scaling"]) if "target_scaling" in meta else None
+    if targets is not None:
+        net = nn.Sequential(net, Unscaling(targets["offset"], targets["factor"], {dtype}))
     net.meta = meta
     return net.eval()
 "#
