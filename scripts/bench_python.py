@@ -13,7 +13,9 @@ batches, float64 as the others) runs where `import torch` works and is skipped o
 
 Usage: python scripts/bench_python.py [--seeds 3] [--sets digits,breast_cancer,diabetes,mnist]
                                       [--threads N] [--json FILE]
-(`--threads` is nabla's `threads`; scikit-learn and PyTorch keep their own defaults.)
+(`--threads N` is nabla's `threads` and also limits scikit-learn's BLAS and PyTorch to N
+threads, through threadpoolctl and torch.set_num_threads; without it each library keeps its
+default: all cores.)
 """
 
 from __future__ import annotations
@@ -162,7 +164,14 @@ def main():
     else:
         print(f"PyTorch {torch.__version__}, {torch.get_num_threads()} threads")
     print(f"nabla threads={args.threads} ({nabla.threads()} in this process by default)")
-    print()
+    print(flush=True)
+
+    if args.threads is not None:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(limits=args.threads)
+        if torch is not None:
+            torch.set_num_threads(args.threads)
 
     results = {}
     for name in args.sets.split(","):
@@ -184,7 +193,7 @@ def main():
         if torch_runs:
             row["torch"] = summary(torch_runs)
         results[name] = row
-        print(f"{name}: done ({row['n_train']} x {row['features']}, {settings})", file=sys.stderr)
+        print(f"{name}: done ({row['n_train']} x {row['features']}, {settings})", file=sys.stderr, flush=True)
 
     metric = {"classification": "accuracy", "regression": "R²"}
     header = "| data (train n × features) | network, epochs | metric | scikit-learn | nabla |"

@@ -13,6 +13,8 @@ if [ ! -x "$venv/bin/python" ]; then
   python3 -m venv "$venv"
 fi
 py="$venv/bin/python"
-"$py" -m pip install --quiet --disable-pip-version-check ./python pytest scikit-learn pandas
+# dask[distributed]: the GridSearchCV-on-a-LocalCluster test. PyTorch is not installed (its
+# wheel pulls GBs of CUDA libraries): the to_torch tests skip, saying so, unless it is there.
+"$py" -m pip install --quiet --disable-pip-version-check ./python pytest scikit-learn pandas "dask[distributed]"
 [ $# -eq 0 ] && set -- -q
 exec "$py" -m pytest -p no:cacheprovider python/tests "$@"
