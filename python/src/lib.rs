@@ -473,11 +473,33 @@ impl PyModel {
         match &mut self.inner {
             Inner::F32(m, state) => {
                 let (x, y) = (read::<f32>(x)?, read::<f32>(y)?);
-                fit_model(py, m, state, x, y, labels, r, incremental, callback, threads)
+                fit_model(
+                    py,
+                    m,
+                    state,
+                    x,
+                    y,
+                    labels,
+                    r,
+                    incremental,
+                    callback,
+                    threads,
+                )
             }
             Inner::F64(m, state) => {
                 let (x, y) = (read::<f64>(x)?, read::<f64>(y)?);
-                fit_model(py, m, state, x, y, labels, r, incremental, callback, threads)
+                fit_model(
+                    py,
+                    m,
+                    state,
+                    x,
+                    y,
+                    labels,
+                    r,
+                    incremental,
+                    callback,
+                    threads,
+                )
             }
         }
     }
