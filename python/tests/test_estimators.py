@@ -347,3 +347,18 @@ def test_threads_default_follows_the_environment(monkeypatch):
     monkeypatch.setenv("NABLA_THREADS", "junk")
     assert clf._threads() == 3
     assert MLPClassifier(threads=5)._threads() == 5
+    # Without either: 1 for a network too small for the library to split its products.
+    monkeypatch.delenv("NABLA_THREADS")
+    monkeypatch.delenv("OMP_NUM_THREADS")
+    Xtr, Xte, ytr, yte = digits()
+    small = MLPClassifier(hidden_layer_sizes=(16,), max_iter=1).fit(Xtr, ytr)
+    assert small._threads(rows=200) == 1
+    assert small._threads(rows=10**6) is None
+    assert MLPClassifier(hidden_layer_sizes=(16,), max_iter=1, threads=2).fit(Xtr, ytr)._threads(rows=200) == 2
+
+
+def test_predict_in_chunks_equals_predict_at_once():
+    Xtr, Xte, ytr, yte = digits()
+    X = np.vstack([Xtr] * 3)  # more rows than one chunk of predict
+    clf = MLPClassifier(hidden_layer_sizes=(16,), max_iter=3, random_state=0).fit(Xtr, ytr)
+    np.testing.assert_allclose(clf.predict_proba(X), clf._model.predict(np.ascontiguousarray(X), None), rtol=1e-12, atol=1e-15)
