@@ -9,7 +9,7 @@ solver adam, max_iter, batch size, alpha, learning_rate_init, tol=0 and a huge
 n_iter_no_change, so both run every epoch), once per seed; the table gives the test score
 (accuracy or R², mean ± sd over the seeds), the median fit time and scikit-learn's time over
 nabla's. PyTorch (same network, Adam, the same L2 term as scikit-learn's, same epochs and
-batches, float64 as the others) runs where `import torch` works and is skipped otherwise.
+batches, float64 as the others; PyTorch's own initialisation) runs where `import torch` works and is skipped otherwise.
 
 Usage: python scripts/bench_python.py [--seeds 3] [--sets digits,breast_cancer,diabetes,mnist]
                                       [--threads N] [--json FILE]
