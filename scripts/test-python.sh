@@ -14,6 +14,9 @@ if [ ! -x "$venv/bin/python" ]; then
 fi
 py="$venv/bin/python"
 # onnx and onnxruntime: python/tests/test_onnx.py checks `nabla export --format onnx` with them.
-"$py" -m pip install --quiet --disable-pip-version-check ./python pytest scikit-learn pandas onnx onnxruntime
+# dask[distributed]: the GridSearchCV-on-a-LocalCluster test. PyTorch is not installed (its
+# wheel pulls GBs of CUDA libraries): the to_torch tests skip, saying so, unless it is there.
+"$py" -m pip install --quiet --disable-pip-version-check ./python pytest scikit-learn pandas \
+  onnx onnxruntime "dask[distributed]"
 [ $# -eq 0 ] && set -- -q
 exec "$py" -m pytest -p no:cacheprovider python/tests "$@"

@@ -4,7 +4,8 @@ A thin layer over the nabla Rust library:
 
 * :class:`MLPClassifier`, :class:`MLPRegressor`: scikit-learn estimators;
 * :class:`Network`: the tutorial's W^[l], b^[l], forward pass, backprop, explain;
-* :mod:`nabla.noise`, :mod:`nabla.datasets`: simplex noise and the embedded MNIST.
+* :mod:`nabla.noise`, :mod:`nabla.datasets`: simplex noise and the embedded MNIST;
+* ``to_torch()`` on both: the network as a ``torch.nn.Sequential`` (PyTorch imported then).
 """
 
 from . import datasets, noise

@@ -214,6 +214,22 @@ class Network:
         y = [float(v) for v in np.ravel(np.asarray(y, dtype=np.float64))]
         return json.loads(self._model.explain(x, y))
 
+    def to_torch(self):
+        """The network as a ``torch.nn.Sequential`` (needs PyTorch, imported only here).
+
+        One ``Linear`` per layer (``weight`` is W^[l], ``bias`` b^[l]), each followed by its
+        activation: sigmoid → ``Sigmoid``, tanh → ``Tanh``, relu → ``ReLU``, leaky-relu →
+        ``LeakyReLU(0.01)``, softmax → ``Softmax(dim=-1)``, identity → nothing. A model file
+        with input scaling starts with a module computing ``(x − offset) · factor``, so the
+        result computes what :meth:`predict` does. Parameters are copies, in the network's dtype.
+
+        Raises
+        ------
+        ImportError
+            When PyTorch is not installed.
+        """
+        return _to_torch(self._model)
+
     def __reduce__(self):
         return (_restore, (self._model.to_bytes(),))
 
@@ -223,6 +239,18 @@ class Network:
         for l in range(1, self.L + 1):
             lines.append(f"  layer {l}: W^[{l}] {self.sizes[l]}x{self.sizes[l - 1]}, b^[{l}] {self.sizes[l]}")
         return "\n".join(lines)
+
+
+def _to_torch(model):
+    """``nabla._torch.sequential(model)``, importing PyTorch only now."""
+    try:
+        from . import _torch
+    except ImportError as e:
+        raise ImportError(
+            "to_torch() needs PyTorch, which is not installed here: `pip install torch` "
+            "(CPU-only wheels: https://pytorch.org/get-started/locally/)"
+        ) from e
+    return _torch.sequential(model)
 
 
 def _restore(data):

@@ -64,6 +64,15 @@ fn scoped<R>(f: impl FnOnce() -> R) -> R {
     }
 }
 
+/// Runs `f` with `threads` threads when given (a call's own count: the estimators'
+/// `threads`), else as [`scoped`].
+fn scoped_with<R>(threads: Option<usize>, f: impl FnOnce() -> R) -> R {
+    match threads {
+        Some(n) if n > 0 => nabla::parallel::with_threads(n, f),
+        _ => scoped(f),
+    }
+}
+
 /// An optimizer that can move between threads with its model.
 type SendOptimizer<T> = Box<dyn Optimizer<T> + Send + Sync>;
 
@@ -175,6 +184,7 @@ fn fit_model<T: Scalar + Element>(
     resolved: sklearn::Resolved,
     incremental: bool,
     callback: Option<Py<PyAny>>,
+    threads: Option<usize>,
 ) -> PyResult<String> {
     let mut data = Dataset::new(x, y).map_err(py_err)?;
     data.labels = labels;
@@ -189,7 +199,7 @@ fn fit_model<T: Scalar + Element>(
     let stop = resolved.stop;
     let network = &mut model.network;
     let (result, interrupted, stop_reason) = py.detach(|| {
-        scoped(|| {
+        scoped_with(threads, || {
             let mut interrupted: Option<PyErr> = None;
             let mut stop_reason = None;
             let (mut best, mut count) = (f64::INFINITY, 0usize);
@@ -434,8 +444,9 @@ impl PyModel {
     /// Trains on x (n × n_0) and y (n × n_L) from the current weights, as scikit-learn's
     /// parameters say; `labels` (class indices) make the validation split stratified.
     /// `incremental` keeps the optimizer's state from the previous call (`partial_fit`).
+    /// `threads` (> 0) is this call's thread count (else that of `set_threads`, else all cores).
     /// Returns the training report as JSON.
-    #[pyo3(signature = (x, y, params, target, labels=None, incremental=false, callback=None))]
+    #[pyo3(signature = (x, y, params, target, labels=None, incremental=false, callback=None, threads=None))]
     #[allow(clippy::too_many_arguments)]
     fn fit_sklearn(
         &mut self,
@@ -447,6 +458,7 @@ impl PyModel {
         labels: Option<Vec<usize>>,
         incremental: bool,
         callback: Option<Py<PyAny>>,
+        threads: Option<usize>,
     ) -> PyResult<String> {
         let (p, target) = read_params(params, target)?;
         let sizes = with_model!(&self.inner, m => m.network.sizes().to_vec());
@@ -461,30 +473,58 @@ impl PyModel {
         match &mut self.inner {
             Inner::F32(m, state) => {
                 let (x, y) = (read::<f32>(x)?, read::<f32>(y)?);
-                fit_model(py, m, state, x, y, labels, r, incremental, callback)
+                fit_model(
+                    py,
+                    m,
+                    state,
+                    x,
+                    y,
+                    labels,
+                    r,
+                    incremental,
+                    callback,
+                    threads,
+                )
             }
             Inner::F64(m, state) => {
                 let (x, y) = (read::<f64>(x)?, read::<f64>(y)?);
-                fit_model(py, m, state, x, y, labels, r, incremental, callback)
+                fit_model(
+                    py,
+                    m,
+                    state,
+                    x,
+                    y,
+                    labels,
+                    r,
+                    incremental,
+                    callback,
+                    threads,
+                )
             }
         }
     }
 
     /// The outputs a^[L] for a batch x (m × n_0), in the model's dtype, after the model
-    /// file's input scaling if it has one.
-    fn predict<'py>(&self, py: Python<'py>, x: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+    /// file's input scaling if it has one; `threads` as in `fit_sklearn`.
+    #[pyo3(signature = (x, threads=None))]
+    fn predict<'py>(
+        &self,
+        py: Python<'py>,
+        x: &Bound<'py, PyAny>,
+        threads: Option<usize>,
+    ) -> PyResult<Bound<'py, PyAny>> {
         match &self.inner {
             Inner::F32(m, _) => {
                 let x = read::<f32>(x)?;
                 let out = py
-                    .detach(|| scoped(|| predict_model(m, x)))
+                    .detach(|| scoped_with(threads, || predict_model(m, x)))
                     .map_err(py_err)?;
                 Ok(to_numpy(py, &out).into_any())
             }
             Inner::F64(m, _) => {
                 let x = read::<f64>(x)?;
                 let out = py
-                    .detach(|| scoped(|| predict_model(m, x)))
+                    .detach(|| scoped_with(threads, || predict_model(m, x)))
                     .map_err(py_err)?;
                 Ok(to_numpy(py, &out).into_any())
             }
@@ -679,6 +719,28 @@ impl PyModel {
     #[getter]
     fn scaling(&self) -> Option<(Vec<f64>, Vec<f64>)> {
         with_model!(&self.inner, m => m.scaling.as_ref().map(|s| (s.offset.clone(), s.factor.clone())))
+    }
+
+    /// Sets (or, with None, removes) the input scaling `x' = (x − offset) · factor`.
+    #[setter]
+    fn set_scaling(&mut self, scaling: Option<(Vec<f64>, Vec<f64>)>) -> PyResult<()> {
+        with_model!(&mut self.inner, m => {
+            if let Some((offset, factor)) = &scaling {
+                let n0 = m.network.sizes()[0];
+                if offset.len() != n0 || factor.len() != n0 {
+                    return Err(PyValueError::new_err(format!(
+                        "invalid scaling: the network has {n0} inputs, got {} offsets and {} factors",
+                        offset.len(),
+                        factor.len()
+                    )));
+                }
+                if offset.iter().chain(factor).any(|v| !v.is_finite()) {
+                    return Err(PyValueError::new_err("invalid scaling: offsets and factors must be finite"));
+                }
+            }
+            m.scaling = scaling.map(|(offset, factor)| nabla::data::Scaling { offset, factor });
+            Ok(())
+        })
     }
 
     /// Extra metadata (string → string).

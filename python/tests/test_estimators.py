@@ -303,6 +303,7 @@ def test_bad_input():
         ({"dtype": "float16"}, "dtype"),
         ({"random_state": -1}, "random_state"),
         ({"alpha": "big"}, "alpha"),
+        ({"threads": 0}, "threads"),
     ],
 )
 def test_bad_parameters_name_the_parameter(params, name):
@@ -327,7 +328,37 @@ def test_ctrl_c_stops_fit_between_batches():
 
 def test_threads_parameter():
     Xtr, Xte, ytr, yte = digits()
+    before = nabla.threads()
     one = MLPClassifier(hidden_layer_sizes=(16,), max_iter=3, random_state=0, threads=1).fit(Xtr, ytr)
     two = MLPClassifier(hidden_layer_sizes=(16,), max_iter=3, random_state=0, threads=2).fit(Xtr, ytr)
     np.testing.assert_allclose(one.predict_proba(Xte), two.predict_proba(Xte), rtol=1e-9)
-    nabla.set_threads(nabla.threads())
+    assert nabla.threads() == before  # an estimator's threads is its own calls' count only
+
+
+def test_threads_default_follows_the_environment(monkeypatch):
+    clf = MLPClassifier()
+    monkeypatch.delenv("NABLA_THREADS", raising=False)
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    assert clf._threads() is None  # set_threads's count, else all cores
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")
+    assert clf._threads() == 3
+    monkeypatch.setenv("NABLA_THREADS", "2")
+    assert clf._threads() == 2
+    monkeypatch.setenv("NABLA_THREADS", "junk")
+    assert clf._threads() == 3
+    assert MLPClassifier(threads=5)._threads() == 5
+    # Without either: 1 for a network too small for the library to split its products.
+    monkeypatch.delenv("NABLA_THREADS")
+    monkeypatch.delenv("OMP_NUM_THREADS")
+    Xtr, Xte, ytr, yte = digits()
+    small = MLPClassifier(hidden_layer_sizes=(16,), max_iter=1).fit(Xtr, ytr)
+    assert small._threads(rows=200) == 1
+    assert small._threads(rows=10**6) is None
+    assert MLPClassifier(hidden_layer_sizes=(16,), max_iter=1, threads=2).fit(Xtr, ytr)._threads(rows=200) == 2
+
+
+def test_predict_in_chunks_equals_predict_at_once():
+    Xtr, Xte, ytr, yte = digits()
+    X = np.vstack([Xtr] * 3)  # more rows than one chunk of predict
+    clf = MLPClassifier(hidden_layer_sizes=(16,), max_iter=3, random_state=0).fit(Xtr, ytr)
+    np.testing.assert_allclose(clf.predict_proba(X), clf._model.predict(np.ascontiguousarray(X), None), rtol=1e-12, atol=1e-15)
