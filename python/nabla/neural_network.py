@@ -500,7 +500,8 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     solver : {'lbfgs', 'sgd', 'adam', 'momentum', 'nesterov', 'rmsprop', 'adamw', 'rprop'}, default='adam'
         The optimizer. ``sgd`` with ``momentum > 0`` is (Nesterov's) momentum as in scikit-learn.
     alpha : float, default=1e-4
-        L2 strength: adds (alpha / 2n) Σw² to the cost, n the number of training examples.
+        L2 strength, as scikit-learn's: adds (alpha / 2m) Σw² to each mini-batch's cost,
+        m its size (nabla's L2 λ = alpha · n / m over n training examples).
     batch_size : int or 'auto', default='auto'
         Mini-batch size; 'auto' is min(200, n_samples).
     learning_rate : {'constant', 'invscaling', 'adaptive'}, default='constant'

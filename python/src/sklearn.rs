@@ -287,6 +287,19 @@ pub fn resolve(
         OptimizerKind::Lbfgs { .. } | OptimizerKind::Rprop => None,
         _ => Some(p.learning_rate_init),
     };
+    // scikit-learn adds (alpha / 2m) Σ w² to each mini-batch's loss (m its size), the
+    // library (λ / 2n) Σ w² to C (n the training examples): the same decay per step for
+    // λ = alpha · n / m.
+    let n_train = match validation {
+        Some(fraction) => (n as f64 * (1.0 - fraction)).round().max(1.0),
+        None => n.max(1) as f64,
+    };
+    let m = if optimizer.full_batch() {
+        n_train
+    } else {
+        (batch_size as f64).min(n_train)
+    };
+    let l2 = p.alpha * n_train / m;
     let spec = TrainSpec {
         task: Some(task),
         hidden: Some(hidden),
@@ -302,7 +315,7 @@ pub fn resolve(
         seed: Some(p.seed),
         shuffle: Some(p.shuffle),
         schedule: Some(schedule),
-        l2: Some(p.alpha),
+        l2: Some(l2),
         validation,
         patience: early_patience,
         ..TrainSpec::default()
