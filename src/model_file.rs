@@ -23,6 +23,7 @@
 //! | `targets`  | `["label"]`                     | JSON: target column names                      |
 //! | `scaling`  | `{"offset":[…],"factor":[…]}`   | JSON: `x' = (x − offset) · factor`, or absent  |
 //! | `training` | `{"epochs":30,…}`               | JSON: the resolved training configuration      |
+//! | `encoding` | `{"columns":[…],"na_values":[…]}` | JSON: how CSV columns become inputs: numbers with the value a missing cell gets, categories one-hot (`features` then names `column=category`); absent for plain numbers |
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -34,6 +35,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::activation::Activation;
 use crate::cost::Cost;
+use crate::data::encoding::Encoding;
 use crate::data::Scaling;
 use crate::error::{Error, Result};
 use crate::matrix::{Matrix, Scalar};
@@ -93,6 +95,9 @@ pub struct Model<T = f32> {
     pub scaling: Option<Scaling>,
     /// Other metadata (e.g. `training`), kept as it was read.
     pub extra: BTreeMap<String, String>,
+    /// How CSV columns become inputs (categories, filled-in missing values), when it is
+    /// more than reading numbers.
+    pub encoding: Option<Encoding>,
 }
 
 impl<T: Scalar> Model<T> {
@@ -111,6 +116,7 @@ impl<T: Scalar> Model<T> {
             targets: None,
             scaling: None,
             extra: BTreeMap::new(),
+            encoding: None,
         }
     }
 
@@ -124,6 +130,7 @@ impl<T: Scalar> Model<T> {
             targets: self.targets.clone(),
             scaling: self.scaling.clone(),
             extra: self.extra.clone(),
+            encoding: self.encoding.clone(),
         }
     }
 
@@ -172,6 +179,12 @@ impl<T: Scalar> Model<T> {
             meta.insert(
                 "scaling".into(),
                 serde_json::to_string(s).expect("numbers serialize"),
+            );
+        }
+        if let Some(e) = &self.encoding {
+            meta.insert(
+                "encoding".into(),
+                serde_json::to_string(e).expect("an encoding serializes"),
             );
         }
         Ok(serialize_safetensors(dtype_of::<T>(), &buffers, &meta))
@@ -311,13 +324,28 @@ impl<T: Scalar> Model<T> {
         }
         let known = [
             "format", "layers", "hidden", "output", "cost", "task", "dtype", "classes", "features",
-            "targets", "scaling",
+            "targets", "scaling", "encoding",
         ];
         let extra = meta
             .iter()
             .filter(|(k, _)| !known.contains(&k.as_str()))
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
+        let encoding: Option<Encoding> = meta
+            .get("encoding")
+            .map(|v| {
+                serde_json::from_str(v).map_err(|e| bad(format!("bad 'encoding' metadata: {e}")))
+            })
+            .transpose()?;
+        if let Some(e) = &encoding {
+            if e.width() != sizes[0] {
+                return Err(bad(format!(
+                    "the encoding gives {} inputs for {}",
+                    e.width(),
+                    sizes[0]
+                )));
+            }
+        }
         Ok(Model {
             network,
             task,
@@ -326,6 +354,7 @@ impl<T: Scalar> Model<T> {
             targets: json("targets")?,
             scaling,
             extra,
+            encoding,
         })
     }
 }
