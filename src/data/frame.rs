@@ -491,6 +491,10 @@ fn build<R: BufRead>(s: &mut Splitter<R>, name: PathBuf, options: &ReadOptions) 
     let names: Vec<String> = headers[skip..].to_vec();
     let cols = names.len();
     let na: Vec<&str> = options.na_values.iter().map(|s| s.trim()).collect();
+    // Spellings of "missing" that read as numbers (-999) are looked for before numbers are.
+    let numeric_na = na
+        .iter()
+        .any(|n| n.parse::<f64>().is_ok_and(f64::is_finite));
     let as_text: Vec<bool> = (0..cols)
         .map(|c| {
             options.text_columns.contains(&names[c])
@@ -519,7 +523,12 @@ fn build<R: BufRead>(s: &mut Splitter<R>, name: PathBuf, options: &ReadOptions) 
             let j = c + skip;
             let (bytes, _) = s.field(j);
             if !as_text[c] {
-                if let Ok(v) = fast_float2::parse::<f64, _>(bytes.trim_ascii()) {
+                let trimmed = bytes.trim_ascii();
+                if numeric_na && na.iter().any(|n| n.as_bytes() == trimmed) {
+                    values.push(f64::NAN);
+                    continue;
+                }
+                if let Ok(v) = fast_float2::parse::<f64, _>(trimmed) {
                     if v.is_finite() {
                         values.push(v);
                         continue;

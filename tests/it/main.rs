@@ -28,3 +28,5 @@ mod performance;
 mod data_errors;
 // The training spec: flags, TOML and Rust alike; errors that name settings.
 mod spec;
+// Real tables: missing values, categories, pandas indexes, delimiters, gzip, stdin, --keep.
+mod tables;
