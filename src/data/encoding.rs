@@ -226,6 +226,9 @@ pub(crate) fn fit(
                 .filter(|(_, k)| **k)
                 .map(|(x, _)| x);
             match kind {
+                Kind::Numeric if matches!(impute, None | Some(Impute::Drop)) => {
+                    ColumnCode::Numeric { name, fill: None }
+                }
                 Kind::Numeric => {
                     let mut values: Vec<f64> = cells
                         .filter_map(|x| match x {

@@ -187,7 +187,8 @@ struct Splitter<R: BufRead> {
     eof: bool,
     line: usize,
     delimiter: u8,
-    /// The current record's field bytes, back to back, and each field's (start, end, quoted).
+    /// The current record's quoted fields' bytes, back to back, and each field's (start,
+    /// end, quoted): in `scratch` when quoted, else in `buf`.
     scratch: Vec<u8>,
     fields: Vec<(usize, usize, bool)>,
     record_line: usize,
@@ -337,18 +338,23 @@ impl<R: BufRead> Splitter<R> {
                     }
                 }
             }
-            let tail = self.scratch.len();
             let rest = &bytes[i..];
             let len = rest
                 .iter()
                 .position(|&b| b == d || b == b'\n' || b == b'\r')
                 .unwrap_or(rest.len());
-            self.scratch.extend_from_slice(&rest[..len]);
-            i += len;
-            if quoted && self.scratch[tail..].iter().all(|&b| blank(b) || b == b'\t') {
-                self.scratch.truncate(tail);
+            if quoted {
+                // What follows the closing quote (spaces are dropped) joins the field.
+                let tail = &rest[..len];
+                if !tail.iter().all(|&b| blank(b) || b == b'\t') {
+                    self.scratch.extend_from_slice(tail);
+                }
+                self.fields.push((start, self.scratch.len(), true));
+            } else {
+                // An unquoted field is read where it lies in the buffer, without a copy.
+                self.fields.push((i, i + len, false));
             }
-            self.fields.push((start, self.scratch.len(), quoted));
+            i += len;
             match bytes.get(i) {
                 Some(&b) if b == d => i += 1,
                 Some(_) => {
@@ -369,15 +375,17 @@ impl<R: BufRead> Splitter<R> {
 
     fn field(&self, j: usize) -> (&[u8], bool) {
         let (a, b, quoted) = self.fields[j];
-        (&self.scratch[a..b], quoted)
+        if quoted {
+            (&self.scratch[a..b], true)
+        } else {
+            (&self.buf[a..b], false)
+        }
     }
 
     /// Whether the record is one unquoted field of spaces (or nothing): a line of spaces.
     fn blank_record(&self) -> bool {
         match self.fields.as_slice() {
-            [(a, b, false)] => self.scratch[*a..*b]
-                .iter()
-                .all(|&c| c == b' ' || c == b'\t'),
+            [(a, b, false)] => self.buf[*a..*b].iter().all(|&c| c == b' ' || c == b'\t'),
             _ => false,
         }
     }
@@ -410,6 +418,93 @@ fn break_length(bytes: &[u8], i: usize) -> usize {
         (b'\r', Some(b'\n')) => 2,
         (b'\r', None) => 1, // read_until stops at '\n' only: a lone '\r' ends the input
         _ => 1,
+    }
+}
+
+/// Stores a text cell of row `row`.
+fn intern(t: &mut TextCells, cell: &str, row: usize) {
+    // Few distinct texts (labels, categories): a look along them beats hashing.
+    let near = if t.pool.len() <= 16 {
+        t.pool.iter().position(|p| p == cell).map(|k| k as u32)
+    } else {
+        t.index.get(cell).copied()
+    };
+    let id = match near {
+        Some(id) => id,
+        None => {
+            let id = u32::try_from(t.pool.len()).expect("fewer than 2^32 texts");
+            t.pool.push(cell.to_string());
+            t.index.insert(cell.to_string(), id);
+            id
+        }
+    };
+    t.rows.push(row);
+    t.ids.push(id);
+}
+
+/// One row of unquoted fields at `buf[pos..]`, numbers parsed where they lie: pushes the
+/// numbers (NaN for text and text columns) onto `values` and the text fields' (column,
+/// start, end) onto `texts`, and returns where the next line starts. `None` for anything
+/// else (quotes, blanks before a field, a field count that is not `width`, a line of
+/// spaces): the caller then takes the general path.
+#[allow(clippy::too_many_arguments)]
+fn fast_row(
+    buf: &[u8],
+    pos: usize,
+    d: u8,
+    width: usize,
+    skip: usize,
+    as_text: &[bool],
+    values: &mut Vec<f64>,
+    texts: &mut Vec<(usize, usize, usize)>,
+) -> Option<usize> {
+    let mut i = pos;
+    for j in 0..width {
+        let last = j + 1 == width;
+        let first = *buf.get(i)?;
+        if first == b'"' || first == b' ' || first == b'\t' {
+            return None;
+        }
+        let end = |k: usize| -> bool {
+            match buf.get(k) {
+                Some(&b) if b == d => !last,
+                Some(b'\n' | b'\r') | None => last,
+                Some(_) => false,
+            }
+        };
+        let number = j >= skip && !as_text[j - skip];
+        if number {
+            if let Ok((v, n)) = fast_float2::parse_partial::<f64, _>(&buf[i..]) {
+                if n > 0 && v.is_finite() && end(i + n) {
+                    values.push(v);
+                    i += n + 1;
+                    continue;
+                }
+            }
+        }
+        let len = buf[i..]
+            .iter()
+            .position(|&b| b == d || b == b'\n' || b == b'\r')
+            .unwrap_or(buf.len() - i);
+        if !end(i + len)
+            || buf[i..i + len]
+                .last()
+                .is_some_and(|&b| b == b' ' || b == b'\t')
+        {
+            return None;
+        }
+        if j >= skip {
+            values.push(f64::NAN);
+            texts.push((j - skip, i, i + len));
+        }
+        i += len + 1;
+    }
+    // i is one past the last field's terminator: a '\r' may be followed by its '\n'.
+    let terminator = i - 1;
+    match buf.get(terminator) {
+        Some(b'\r') if buf.get(terminator + 1) == Some(&b'\n') => Some(terminator + 2),
+        Some(_) => Some(i),
+        None => Some(buf.len()),
     }
 }
 
@@ -505,7 +600,52 @@ fn build<R: BufRead>(s: &mut Splitter<R>, name: PathBuf, options: &ReadOptions) 
     let mut text: Vec<TextCells> = vec![TextCells::default(); cols];
     let mut lines = Vec::new();
     let mut row = 0usize;
-    while s.next_record()? {
+    let mut texts: Vec<(usize, usize, usize)> = Vec::with_capacity(cols);
+    loop {
+        // The fast path: a line of unquoted fields, numbers parsed where they lie.
+        if s.pos >= s.buf.len() && !s.eof {
+            s.buf.clear();
+            s.pos = 0;
+            s.fill()?;
+        }
+        if !numeric_na && s.pos < s.buf.len() {
+            let before = values.len();
+            texts.clear();
+            if let Some(next) = fast_row(
+                &s.buf,
+                s.pos,
+                s.delimiter,
+                width,
+                skip,
+                &as_text,
+                &mut values,
+                &mut texts,
+            ) {
+                let mut ok = true;
+                for &(c, a, b) in &texts {
+                    let Ok(cell) = std::str::from_utf8(&s.buf[a..b]) else {
+                        ok = false;
+                        break;
+                    };
+                    let cell = cell.trim();
+                    if na.contains(&cell) {
+                        continue;
+                    }
+                    intern(&mut text[c], cell, row);
+                }
+                if ok {
+                    lines.push(s.line);
+                    s.line += 1;
+                    s.pos = next;
+                    row += 1;
+                    continue;
+                }
+            }
+            values.truncate(before);
+        }
+        if !s.next_record()? {
+            break;
+        }
         if width > 1 && s.blank_record() {
             continue; // a line of spaces, which cannot be a row of several columns
         }
@@ -540,18 +680,7 @@ fn build<R: BufRead>(s: &mut Splitter<R>, name: PathBuf, options: &ReadOptions) 
             if na.contains(&cell.trim()) {
                 continue;
             }
-            let t = &mut text[c];
-            let id = match t.index.get(cell) {
-                Some(&id) => id,
-                None => {
-                    let id = u32::try_from(t.pool.len()).expect("fewer than 2^32 texts");
-                    t.pool.push(cell.to_string());
-                    t.index.insert(cell.to_string(), id);
-                    id
-                }
-            };
-            t.rows.push(row);
-            t.ids.push(id);
+            intern(&mut text[c], cell, row);
         }
         lines.push(s.record_line);
         row += 1;
@@ -650,6 +779,32 @@ impl Frame {
             }
             Cell::Missing
         })
+    }
+
+    /// For each of `columns`, how many of the rows `keep` have a missing value there, and
+    /// the first such row (`usize::MAX` when none): one pass over the rows.
+    pub fn missing_counts(&self, columns: &[usize], keep: &[bool]) -> Vec<(usize, usize)> {
+        let cols = self.cols();
+        let mut counts = vec![(0, usize::MAX); columns.len()];
+        for (i, row) in self.values.chunks_exact(cols).enumerate() {
+            if !keep[i] {
+                continue;
+            }
+            for (k, &c) in columns.iter().enumerate() {
+                if row[c].is_nan() && self.text[c].rows.binary_search(&i).is_err() {
+                    counts[k].0 += 1;
+                    counts[k].1 = counts[k].1.min(i);
+                }
+            }
+        }
+        counts
+    }
+
+    /// The text cells of column `c`: their rows (ascending), the id of each text, and the
+    /// distinct texts by id.
+    pub fn text_cells(&self, c: usize) -> (&[usize], &[u32], &[String]) {
+        let t = &self.text[c];
+        (&t.rows, &t.ids, &t.pool)
     }
 
     /// How many cells of column `c` are text, and how many distinct texts there are.

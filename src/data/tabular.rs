@@ -172,20 +172,14 @@ pub(crate) fn read_training_table<T: Scalar>(
         });
     }
     // Missing feature values: an error, or filled in, or their rows dropped.
-    let mut missing: Vec<(usize, usize, usize)> = Vec::new(); // (column, count, first row)
-    for &(c, _) in &kinds {
-        let mut count = 0;
-        let mut first = usize::MAX;
-        for (i, cell) in frame.column(c).enumerate() {
-            if keep[i] && cell == Cell::Missing {
-                count += 1;
-                first = first.min(i);
-            }
-        }
-        if count > 0 {
-            missing.push((c, count, first));
-        }
-    }
+    let feature_columns: Vec<usize> = kinds.iter().map(|(c, _)| *c).collect();
+    let missing: Vec<(usize, usize, usize)> = frame
+        .missing_counts(&feature_columns, &keep)
+        .into_iter()
+        .zip(&feature_columns)
+        .filter(|((count, _), _)| *count > 0)
+        .map(|((count, first), &c)| (c, count, first))
+        .collect(); // (column, count, first row)
     if !missing.is_empty() {
         match settings.impute {
             None => {
@@ -246,17 +240,14 @@ pub(crate) fn read_training_table<T: Scalar>(
     }
     let (task, task_inferred) = match task {
         Some(t) => (t, false),
-        None => (infer_task(&frame, &target_idx, &kept), true),
+        None => (infer_task(&frame, &target_idx, &keep), true),
     };
     // The targets, before the raw matrix makes way for the inputs.
     let (labels, classes, y) = match task {
         Task::Classification => {
             let column = single_label_column(&target_idx)?;
-            let texts: Vec<&str> = kept
-                .iter()
-                .map(|&i| label_text(&frame, i, column))
-                .collect();
-            let classes = classes_of(&texts);
+            let (ids, distinct) = label_ids(&frame, column, &keep);
+            let classes = classes_of(&distinct);
             if classes.len() < 2 {
                 return Err(csv_error(
                     &frame,
@@ -265,10 +256,12 @@ pub(crate) fn read_training_table<T: Scalar>(
                     format!("only one class ('{}') in the labels", echo(&classes[0])),
                 ));
             }
-            let labels: Vec<usize> = texts
+            let (_, _, pool) = frame.text_cells(column);
+            let index_of: Vec<usize> = pool
                 .iter()
-                .map(|t| class_position(&classes, t).expect("a label of the classes"))
+                .map(|t| class_position(&classes, t).unwrap_or(0))
                 .collect();
+            let labels: Vec<usize> = ids.iter().map(|&id| index_of[id as usize]).collect();
             (Some(labels), classes, None)
         }
         Task::Regression => (
@@ -324,14 +317,6 @@ fn spellings(na: &[String]) -> String {
         .map(|s| format!("'{}'", echo(s)))
         .collect::<Vec<_>>()
         .join(", ")
-}
-
-/// A label's text ("" for a missing one, which is never asked for).
-fn label_text(frame: &Frame, i: usize, c: usize) -> &str {
-    match frame.cell(i, c) {
-        Cell::Text(t) => t,
-        _ => "",
-    }
 }
 
 /// Each feature column's kind: numbers; text with few distinct values (categories); a
@@ -429,16 +414,40 @@ fn classify(frame: &Frame, features: &[usize], forced: &[usize]) -> Result<Vec<(
 
 /// Text labels, or a single column of whole numbers with at most
 /// [`super::source::MAX_INFERRED_CLASSES`] distinct values, mean classification.
-fn infer_task(frame: &Frame, target_idx: &[usize], kept: &[usize]) -> Task {
+fn infer_task(frame: &Frame, target_idx: &[usize], keep: &[bool]) -> Task {
     if target_idx.len() != 1 {
         return Task::Regression;
     }
-    let labels: Vec<&str> = kept
-        .iter()
-        .map(|&i| label_text(frame, i, target_idx[0]))
+    let (_, distinct) = label_ids(frame, target_idx[0], keep);
+    let labels: Vec<&str> = distinct
+        .into_iter()
         .filter(|s| !s.trim().is_empty())
         .collect();
     super::source::infer_from_labels(&labels)
+}
+
+/// The label of each row `keep` in a column kept as text, as an id into the column's
+/// distinct texts, and the distinct texts those rows hold (labels are compared once per
+/// distinct text, not once per row).
+fn label_ids<'f>(frame: &'f Frame, c: usize, keep: &[bool]) -> (Vec<u32>, Vec<&'f str>) {
+    let (rows, ids, pool) = frame.text_cells(c);
+    let ids: Vec<u32> = rows
+        .iter()
+        .zip(ids)
+        .filter(|(r, _)| keep[**r])
+        .map(|(_, id)| *id)
+        .collect();
+    let mut present = vec![false; pool.len()];
+    for &id in &ids {
+        present[id as usize] = true;
+    }
+    let distinct = pool
+        .iter()
+        .zip(&present)
+        .filter(|(_, p)| **p)
+        .map(|(t, _)| t.as_str())
+        .collect();
+    (ids, distinct)
 }
 
 /// The regression targets of rows `kept` (cells kept as text) as numbers of `T`'s range.
@@ -506,6 +515,9 @@ fn build_inputs<T: Scalar>(
     let mut raw = vec![0.0; cols];
     let mut row = vec![0.0; width];
     let in_place = width <= cols;
+    let all_numeric = codes
+        .iter()
+        .all(|c| matches!(c, ColumnCode::Numeric { .. }));
     let mut out = if in_place {
         Vec::new()
     } else {
@@ -513,7 +525,15 @@ fn build_inputs<T: Scalar>(
     };
     for (r, (i, _)) in keep.iter().enumerate().filter(|(_, k)| **k).enumerate() {
         raw.copy_from_slice(&values[i * cols..(i + 1) * cols]);
-        encoding::encode_row(frame, codes, columns, i, &raw, unknown, largest, &mut row)?;
+        // Numbers only, none missing: a copy (the common case of a big table).
+        let plain = all_numeric && columns.iter().all(|&c| raw[c].abs() <= largest.0);
+        if plain {
+            for (slot, &c) in row.iter_mut().zip(columns) {
+                *slot = raw[c];
+            }
+        } else {
+            encoding::encode_row(frame, codes, columns, i, &raw, unknown, largest, &mut row)?;
+        }
         if in_place {
             values[r * width..(r + 1) * width].copy_from_slice(&row);
         } else {
@@ -685,11 +705,16 @@ pub(crate) fn read_table_for_model<T: Scalar>(
         match model.task {
             Task::Classification => {
                 let column = single_label_column(&target_idx)?;
+                let (rows, ids, pool) = frame.text_cells(column);
+                let index_of: Vec<Option<usize>> = pool
+                    .iter()
+                    .map(|t| class_position(&model.classes, t))
+                    .collect();
                 let mut indices = Vec::with_capacity(kept.len());
-                for &i in &kept {
-                    let label = label_text(&frame, i, column);
-                    let index = class_position(&model.classes, label).ok_or_else(|| {
-                        csv_error(
+                for (&i, &id) in rows.iter().zip(ids).filter(|(r, _)| keep[**r]) {
+                    let Some(index) = index_of[id as usize] else {
+                        let label = &pool[id as usize];
+                        return Err(csv_error(
                             &frame,
                             frame.lines[i],
                             Some(&frame.headers[column]),
@@ -698,8 +723,8 @@ pub(crate) fn read_table_for_model<T: Scalar>(
                                 echo(label),
                                 one_line(&abbreviate(&model.classes))
                             ),
-                        )
-                    })?;
+                        ));
+                    };
                     indices.push(index);
                 }
                 labels = Some(indices);
