@@ -23,14 +23,17 @@ fn run_in<T: Scalar>(args: &EvalArgs) -> anyhow::Result<()> {
         unknown_category: args.unknown_category,
         keep: Vec::new(),
     };
+    let loading = output::LoadBar::new(args.json);
     let read = read_for_model_with(
         &args.data,
         &model,
         args.target.as_deref(),
         true,
         &options,
-        None,
-    )?;
+        Some(&mut |done, total| loading.update(done, total)),
+    );
+    loading.finish();
+    let read = read?;
     for note in &read.notes {
         output::note(output::table_note(note));
     }

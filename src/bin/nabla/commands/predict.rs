@@ -28,14 +28,17 @@ fn run_in<T: Scalar>(args: &PredictArgs) -> anyhow::Result<()> {
         unknown_category: args.unknown_category,
         keep: args.keep.clone().unwrap_or_default(),
     };
+    let loading = output::LoadBar::new(false);
     let read = read_for_model_with(
         &args.data,
         &model,
         args.target.as_deref(),
         false,
         &options,
-        None,
-    )?;
+        Some(&mut |done, total| loading.update(done, total)),
+    );
+    loading.finish();
+    let read = read?;
     for note in &read.notes {
         output::note(output::table_note(note));
     }
