@@ -760,22 +760,16 @@ impl Frame {
     /// The cells of column `c`, row by row.
     pub fn column(&self, c: usize) -> impl Iterator<Item = Cell<'_>> + '_ {
         let t = &self.text[c];
-        let mut next_text = 0;
+        // Text cells come in row order: the next one is the only one to look at.
+        let mut next = 0;
         (0..self.rows()).map(move |i| {
             let v = self.values[i * self.cols() + c];
             if !v.is_nan() {
                 return Cell::Number(v);
             }
-            if t.rows.get(next_text) == Some(&i) {
-                next_text += 1;
-                return Cell::Text(&t.pool[t.ids[next_text - 1] as usize]);
-            }
-            while t.rows.get(next_text).is_some_and(|&r| r < i) {
-                next_text += 1;
-            }
-            if t.rows.get(next_text) == Some(&i) {
-                next_text += 1;
-                return Cell::Text(&t.pool[t.ids[next_text - 1] as usize]);
+            if t.rows.get(next) == Some(&i) {
+                next += 1;
+                return Cell::Text(&t.pool[t.ids[next - 1] as usize]);
             }
             Cell::Missing
         })

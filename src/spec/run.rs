@@ -8,7 +8,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::data::frame::ReadOptions;
 use crate::data::source::{
-    default_scaling, read_for_model, read_training_table, TableNote, TableSettings,
+    default_scaling, read_for_model, read_for_model_with, read_training_table, ModelReadOptions,
+    TableNote, TableSettings,
 };
 use crate::data::Dataset;
 use crate::error::{Error, Result};
@@ -245,12 +246,18 @@ fn continue_from<T: Scalar>(spec: &TrainSpec, from: &Path) -> Result<Prepared<T>
     check_compatible(&given, &model, from)?;
     let (train, test, data_name, images) = match &given.data {
         Some(path) => {
-            let train = read_for_model(path, &model, given.target.as_deref(), true)?;
-            let test = given
-                .test
-                .as_ref()
-                .map(|p| read_for_model(p, &model, given.target.as_deref(), true))
-                .transpose()?;
+            let options = ModelReadOptions {
+                delimiter: table_settings(&given)?.read.delimiter,
+                ..ModelReadOptions::default()
+            };
+            let read = |p: &Path| -> Result<Dataset<T>> {
+                Ok(
+                    read_for_model_with(p, &model, given.target.as_deref(), true, &options, None)?
+                        .data,
+                )
+            };
+            let train = read(path)?;
+            let test = given.test.as_deref().map(read).transpose()?;
             let shape = if crate::data::idx::is_idx_path(path) {
                 Some(crate::data::idx::image_shape(path)?)
             } else {
@@ -372,6 +379,23 @@ fn check_compatible<T: Scalar>(given: &TrainSpec, model: &Model<T>, from: &Path)
     }
     if let (Some(given), Some(has)) = (&given.target, &model.targets) {
         conflict(Setting::Target, given.join(","), has.join(","))?;
+    }
+    for (setting, given) in [
+        (Setting::NaValues, given.na_values.is_some()),
+        (Setting::Impute, given.impute.is_some()),
+        (Setting::Categorical, given.categorical.is_some()),
+        (Setting::UnknownCategory, given.unknown_category.is_some()),
+    ] {
+        if given {
+            return Err(Error::config(
+                Setting::From,
+                format!(
+                    "{} does not apply to a model that already reads its columns its own way ({} keeps its encoding; drop the setting)",
+                    setting.mention(),
+                    from.display()
+                ),
+            ));
+        }
     }
     if given.init.is_some() {
         return Err(Error::config(

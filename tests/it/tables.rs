@@ -552,3 +552,47 @@ fn a_config_file_takes_the_table_settings() {
     assert_eq!(json["layers"][0], 4);
     let _ = data;
 }
+
+#[test]
+fn continuing_a_model_keeps_its_encoding_and_reads_other_delimiters() {
+    let dir = temp();
+    let data = write_file(&dir, "c.csv", colours(30));
+    let model = train_model(&dir, "m.safetensors", &data, &["--impute", "mean"]);
+    let semi = write_file(&dir, "c2.csv", colours(30).replace(',', ";"));
+    let more = dir.path().join("more.safetensors");
+    nabla()
+        .args([
+            "train",
+            "--from",
+            s(&model),
+            "--data",
+            s(&semi),
+            "--epochs",
+            "1",
+        ])
+        .args(["--delimiter", ";", "--out", s(&more)])
+        .assert()
+        .success();
+    assert_eq!(
+        Model::<f32>::load(&more).unwrap().encoding,
+        Model::<f32>::load(&model).unwrap().encoding
+    );
+    assert_error(
+        nabla()
+            .args([
+                "train",
+                "--from",
+                s(&model),
+                "--data",
+                s(&data),
+                "--epochs",
+                "1",
+            ])
+            .args(["--impute", "median"]),
+        &[
+            "invalid --from",
+            "--impute does not apply",
+            "keeps its encoding",
+        ],
+    );
+}
