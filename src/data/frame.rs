@@ -400,7 +400,7 @@ impl<R: BufRead> Splitter<R> {
             Err(e) => Err(Error::Csv {
                 path: self.path.clone(),
                 line: self.record_line,
-                column: column.map(one_line),
+                column: column.map(echo),
                 message: format!(
                     "invalid UTF-8 in field {} (byte {} of the field)",
                     j + 1,

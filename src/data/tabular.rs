@@ -66,7 +66,7 @@ fn csv_error(frame: &Frame, line: usize, column: Option<&str>, message: String) 
     Error::Csv {
         path: frame.path.clone(),
         line,
-        column: column.map(one_line),
+        column: column.map(echo),
         message,
     }
 }
@@ -767,4 +767,35 @@ pub(crate) fn read_table_for_model<T: Scalar>(
         }
     };
     Ok((data, kept_text, notes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kinds(text: &str) -> Result<Vec<(usize, Kind)>> {
+        let frame = frame::parse(text.as_bytes(), Path::new("t.csv"), &ReadOptions::default())?;
+        let features: Vec<usize> = (0..frame.cols()).collect();
+        classify(&frame, &features, &[])
+    }
+
+    /// A column of `rows` rows cycling through `distinct` words.
+    fn words(rows: usize, distinct: usize) -> String {
+        let mut text = String::from("w\n");
+        for i in 0..rows {
+            text += &format!("w{}\n", i % distinct);
+        }
+        text
+    }
+
+    #[test]
+    fn text_columns_are_categories_up_to_20_values_and_under_half_the_rows() {
+        assert_eq!(kinds(&words(41, 20)).unwrap(), [(0, Kind::Categorical)]);
+        assert!(kinds(&words(100, 21)).is_err(), "21 distinct values");
+        assert!(
+            kinds(&words(40, 20)).is_err(),
+            "20 distinct of 40 rows is half"
+        );
+        assert_eq!(kinds("n\n1\n2\nNA\n").unwrap(), [(0, Kind::Numeric)]);
+    }
 }
