@@ -21,7 +21,7 @@ pub enum Error {
         source: std::io::Error,
     },
     /// Occurs when a CSV file is malformed: ragged rows, non-numeric features, a missing column.
-    #[error("{}:{line}: {}{message}", path.display(), column.as_ref().map(|c| format!("column '{c}': ")).unwrap_or_default())]
+    #[error("{}:{line}: {}{}", path.display(), column.as_ref().map(|c| format!("column '{c}': ")).unwrap_or_default(), crate::setting::render(message, &|s| s.name().to_string()))]
     Csv {
         /// The file.
         path: PathBuf,
@@ -121,6 +121,20 @@ impl Error {
             Error::InvalidConfig { setting, message } => format!(
                 "invalid {}: {}",
                 name_of(*setting),
+                crate::setting::render(message, name_of)
+            ),
+            Error::Csv {
+                path,
+                line,
+                column,
+                message,
+            } => format!(
+                "{}:{line}: {}{}",
+                path.display(),
+                column
+                    .as_ref()
+                    .map(|c| format!("column '{c}': "))
+                    .unwrap_or_default(),
                 crate::setting::render(message, name_of)
             ),
             other => other.to_string(),

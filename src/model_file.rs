@@ -24,6 +24,7 @@
 //! | `scaling`  | `{"offset":[…],"factor":[…]}`   | JSON: `x' = (x − offset) · factor`, or absent  |
 //! | `target_scaling` | `{"offset":[…],"factor":[…]}` | JSON: regression targets `y' = (y − offset) · factor`: the network's outputs are y', undone by [`Model::unscale_outputs`]; or absent |
 //! | `training` | `{"epochs":30,…}`               | JSON: the run's [`Summary`](crate::Summary) (docs/summary.md), without its seconds |
+//! | `encoding` | `{"columns":[…],"na_values":[…]}` | JSON: how CSV columns become inputs: numbers with the value a missing cell gets, categories one-hot (`features` then names `column=category`); absent for plain numbers |
 //! | `resume`   | `{"run":{"epochs":30,…},…}`     | JSON: where the run stands ([`Resume`]): epochs, streams, schedule, optimizer |
 //!
 //! With `resume`, the optimizer's buffers are tensors `optimizer.{name}` (1-D, the model's
@@ -40,6 +41,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::activation::Activation;
 use crate::cost::Cost;
+use crate::data::encoding::Encoding;
 use crate::data::Scaling;
 use crate::error::{Error, Result};
 use crate::matrix::{Matrix, Scalar};
@@ -126,6 +128,9 @@ pub struct Model<T = f32> {
     pub resume: Option<Resume<T>>,
     /// Other metadata (e.g. `training`), kept as it was read.
     pub extra: BTreeMap<String, String>,
+    /// How CSV columns become inputs (categories, filled-in missing values), when it is
+    /// more than reading numbers.
+    pub encoding: Option<Encoding>,
 }
 
 impl<T: Scalar> Model<T> {
@@ -146,6 +151,7 @@ impl<T: Scalar> Model<T> {
             target_scaling: None,
             resume: None,
             extra: BTreeMap::new(),
+            encoding: None,
         }
     }
 
@@ -240,6 +246,7 @@ impl<T: Scalar> Model<T> {
                 },
             }),
             extra: self.extra.clone(),
+            encoding: self.encoding.clone(),
         }
     }
 
@@ -310,6 +317,12 @@ impl<T: Scalar> Model<T> {
             for (name, b) in &r.state.buffers {
                 buffers.push((format!("optimizer.{name}"), vec![b.len()], le_bytes(b)));
             }
+        }
+        if let Some(e) = &self.encoding {
+            meta.insert(
+                "encoding".into(),
+                serde_json::to_string(e).expect("an encoding serializes"),
+            );
         }
         Ok(serialize_safetensors(dtype_of::<T>(), &buffers, &meta))
     }
@@ -503,12 +516,28 @@ impl<T: Scalar> Model<T> {
             "scaling",
             "target_scaling",
             "resume",
+            "encoding",
         ];
         let extra = meta
             .iter()
             .filter(|(k, _)| !known.contains(&k.as_str()))
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
+        let encoding: Option<Encoding> = meta
+            .get("encoding")
+            .map(|v| {
+                serde_json::from_str(v).map_err(|e| bad(format!("bad 'encoding' metadata: {e}")))
+            })
+            .transpose()?;
+        if let Some(e) = &encoding {
+            if e.width() != sizes[0] {
+                return Err(bad(format!(
+                    "the encoding gives {} inputs for {}",
+                    e.width(),
+                    sizes[0]
+                )));
+            }
+        }
         Ok(Model {
             network,
             task,
@@ -519,6 +548,7 @@ impl<T: Scalar> Model<T> {
             target_scaling,
             resume,
             extra,
+            encoding,
         })
     }
 }

@@ -146,6 +146,18 @@ settings! {
     Classes => "classes",
     /// The target column names of an imported model.
     Targets => "targets",
+    /// The cells that mean "missing".
+    NaValues => "na_values",
+    /// How missing feature values are filled in.
+    Impute => "impute",
+    /// Columns one-hot encoded whatever they hold.
+    Categorical => "categorical",
+    /// What a category unseen in training becomes.
+    UnknownCategory => "unknown_category",
+    /// The byte between CSV fields.
+    Delimiter => "delimiter",
+    /// Columns copied into the predictions.
+    Keep => "keep",
 }
 
 impl Setting {

@@ -177,14 +177,14 @@ impl Table {
                     path: self.path.clone(),
                     line,
                     column: Some(one_line(&self.headers[c])),
-                    message: format!("'{}' is not a number", one_line(cell)),
+                    message: format!("'{}' is not a number", crate::data::frame::echo(cell)),
                 })?;
                 if !value.is_finite() {
                     return Err(Error::Csv {
                         path: self.path.clone(),
                         line,
                         column: Some(one_line(&self.headers[c])),
-                        message: format!("non-finite value '{}'", one_line(cell)),
+                        message: format!("non-finite value '{}'", crate::data::frame::echo(cell)),
                     });
                 }
                 if value.abs() > largest {
@@ -194,7 +194,7 @@ impl Table {
                         column: Some(one_line(&self.headers[c])),
                         message: format!(
                             "'{}' is beyond the range of {precision} (largest magnitude {largest:e})",
-                            one_line(cell)
+                            crate::data::frame::echo(cell)
                         ),
                     });
                 }

@@ -2,8 +2,11 @@
 //! input scaling, and the readers for real formats (IDX for MNIST, CSV).
 
 pub mod csv;
+pub mod encoding;
+pub mod frame;
 pub mod idx;
 pub mod source;
+pub mod tabular;
 
 use serde::{Deserialize, Serialize};
 

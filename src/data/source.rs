@@ -4,8 +4,11 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::data::csv::{abbreviate, class_position, classes_of, one_line, Table};
-use crate::data::{idx, Dataset, Scaling};
+use crate::data::csv::{abbreviate, class_position, one_line};
+use crate::data::encoding::Encoding;
+use crate::data::frame::Progress;
+pub use crate::data::tabular::{ModelData, ModelReadOptions, TableNote, TableSettings};
+use crate::data::{idx, tabular, Dataset, Scaling};
 use crate::error::{Error, Result};
 use crate::matrix::{Matrix, Scalar};
 use crate::model_file::{Model, Task};
@@ -30,6 +33,10 @@ pub struct TrainingData {
     pub is_idx: bool,
     /// `(height, width)` of IDX images.
     pub image_shape: Option<(usize, usize)>,
+    /// How the CSV columns became inputs (stored in the model unless it is plain numbers).
+    pub encoding: Option<Encoding>,
+    /// What to tell the user about the table.
+    pub notes: Vec<TableNote>,
 }
 
 /// Reads a training file for a model in f32, the default precision: as [`read_training_in`]
@@ -74,6 +81,25 @@ pub fn read_training_ignoring<T: Scalar>(
     ignore: &[String],
     task: Option<Task>,
 ) -> Result<TrainingData> {
+    read_training_table::<T>(path, targets, ignore, task, &TableSettings::default(), None)
+}
+
+/// As [`read_training_ignoring`], with the table settings (delimiter, missing values,
+/// imputation, categories; see [`super::tabular`]) and a progress callback for the load.
+/// `path` may be `-` (standard input) or a `.gz` file.
+///
+/// # Errors
+/// As [`read_training_ignoring`]; [`Error::Csv`] listing every column with missing values
+/// when no imputation is given, every text column that cannot be categories, and an
+/// unseen category; [`Error::InvalidConfig`] for a `categorical` column that is a target.
+pub fn read_training_table<T: Scalar>(
+    path: &Path,
+    targets: Option<&[String]>,
+    ignore: &[String],
+    task: Option<Task>,
+    settings: &TableSettings,
+    progress: Option<Progress<'_>>,
+) -> Result<TrainingData> {
     reject_duplicate_targets(targets)?;
     if let Some(twice) = ignore
         .iter()
@@ -109,100 +135,23 @@ pub fn read_training_ignoring<T: Scalar>(
             targets: None,
             is_idx: true,
             image_shape: Some(idx::image_shape(path)?),
+            encoding: None,
+            notes: Vec::new(),
         });
     }
-    let table = Table::read(path)?;
-    let target_names: Vec<String> = match targets {
-        Some(t) if !t.is_empty() => t.to_vec(),
-        _ => vec![table.headers.last().expect("a table has a header").clone()],
-    };
-    let target_idx: Vec<usize> = target_names
-        .iter()
-        .map(|n| table.column_index(n))
-        .collect::<Result<_>>()?;
-    let ignore_idx: Vec<usize> = ignore
-        .iter()
-        .map(|n| table.column_index(n))
-        .collect::<Result<_>>()?;
-    if let Some(&both) = ignore_idx.iter().find(|i| target_idx.contains(i)) {
-        return Err(Error::config(
-            Setting::Ignore,
-            format!(
-                "column '{}' is a target (see {})",
-                one_line(&table.headers[both]),
-                Setting::Target.mention()
-            ),
-        ));
-    }
-    let feature_idx: Vec<usize> = (0..table.headers.len())
-        .filter(|i| !target_idx.contains(i) && !ignore_idx.contains(i))
-        .collect();
-    if feature_idx.is_empty() {
-        return Err(Error::Csv {
-            path: path.into(),
-            line: 1,
-            column: None,
-            message: "no feature columns left besides the target".into(),
-        });
-    }
-    let features: Vec<String> = feature_idx
-        .iter()
-        .map(|&i| table.headers[i].clone())
-        .collect();
-    let x = table.numeric_in::<T>(&feature_idx)?;
-    let (task, task_inferred) = match task {
-        Some(t) => (t, false),
-        None => (infer_task(&table, &target_idx), true),
-    };
-    match task {
-        Task::Classification => {
-            let label_column = single_label_column(&target_idx)?;
-            let labels = table.strings(label_column);
-            if let Some(row) = labels.iter().position(|label| label.trim().is_empty()) {
-                return Err(Error::Csv {
-                    path: path.into(),
-                    line: table.lines[row],
-                    column: Some(one_line(&target_names[0])),
-                    message: "the class label is empty".into(),
-                });
-            }
-            let classes = classes_of(&labels);
-            if classes.len() < 2 {
-                return Err(Error::Csv {
-                    path: path.into(),
-                    line: 1,
-                    column: Some(one_line(&target_names[0])),
-                    message: format!("only one class ('{}') in the labels", one_line(&classes[0])),
-                });
-            }
-            let indices = table.class_indices(label_column, &classes)?;
-            let data = Dataset::classification(x, indices, classes.len())?;
-            Ok(TrainingData {
-                data,
-                task,
-                task_inferred,
-                classes,
-                features: Some(features),
-                targets: Some(target_names),
-                is_idx: false,
-                image_shape: None,
-            })
-        }
-        Task::Regression => {
-            let y = table.numeric_in::<T>(&target_idx)?;
-            let data = Dataset::new(x, y)?;
-            Ok(TrainingData {
-                data,
-                task,
-                task_inferred,
-                classes: Vec::new(),
-                features: Some(features),
-                targets: Some(target_names),
-                is_idx: false,
-                image_shape: None,
-            })
-        }
-    }
+    let t = tabular::read_training_table::<T>(path, targets, ignore, task, settings, progress)?;
+    Ok(TrainingData {
+        data: t.data,
+        task: t.task,
+        task_inferred: t.task_inferred,
+        classes: t.classes,
+        features: Some(t.features),
+        targets: Some(t.targets),
+        is_idx: false,
+        image_shape: None,
+        encoding: (!t.encoding.is_plain()).then_some(t.encoding),
+        notes: t.notes,
+    })
 }
 
 /// `--target y1,y1` would use one column as two targets and make another one a feature.
@@ -219,36 +168,13 @@ fn reject_duplicate_targets(targets: Option<&[String]>) -> Result<()> {
     Ok(())
 }
 
-/// Classification reads its labels from exactly one column.
-fn single_label_column(target_idx: &[usize]) -> Result<usize> {
-    match target_idx {
-        [one] => Ok(*one),
-        _ => Err(Error::config(
-            Setting::Target,
-            format!(
-                "classification takes one label column, got {}",
-                target_idx.len()
-            ),
-        )),
-    }
-}
-
 /// The most distinct whole-number labels a target column may have and still be taken for
 /// class labels when `--task` is not given: more (prices, counts) means regression.
 pub const MAX_INFERRED_CLASSES: usize = 50;
 
 /// Text labels, or a single column of whole numbers (`3`, `03`, `3.0`) with at most
 /// [`MAX_INFERRED_CLASSES`] distinct values, mean classification; anything else regression.
-fn infer_task(table: &Table, target_idx: &[usize]) -> Task {
-    if target_idx.len() != 1 {
-        return Task::Regression;
-    }
-    // Empty cells say nothing about the task (they are reported as missing values later).
-    let labels: Vec<&str> = table
-        .strings(target_idx[0])
-        .into_iter()
-        .filter(|s| !s.trim().is_empty())
-        .collect();
+pub(crate) fn infer_from_labels(labels: &[&str]) -> Task {
     let numeric = labels.iter().all(|s| s.trim().parse::<f64>().is_ok());
     if !numeric {
         return Task::Classification;
@@ -287,9 +213,40 @@ pub fn read_for_model<T: Scalar>(
     targets: Option<&[String]>,
     need_targets: bool,
 ) -> Result<Dataset<T>> {
+    Ok(read_for_model_with(
+        path,
+        model,
+        targets,
+        need_targets,
+        &ModelReadOptions::default(),
+        None,
+    )?
+    .data)
+}
+
+/// As [`read_for_model`], with the options of the prediction commands (delimiter, unseen
+/// categories, columns to keep) and a progress callback. A CSV `path` may be `-` (standard
+/// input) or a `.gz` file; the model's [`Encoding`] (its categories and filled-in values)
+/// turns the columns into inputs. Rows without a label are left out when `need_targets`
+/// (and said in [`ModelData::notes`]).
+///
+/// # Errors
+/// As [`read_for_model`], and [`Error::Csv`] naming file, line and column for a category
+/// the model has not seen (unless it is ignored) and for a missing value the model has no
+/// value to fill in.
+pub fn read_for_model_with<T: Scalar>(
+    path: &Path,
+    model: &Model<T>,
+    targets: Option<&[String]>,
+    need_targets: bool,
+    options: &ModelReadOptions,
+    progress: Option<Progress<'_>>,
+) -> Result<ModelData<T>> {
     reject_duplicate_targets(targets)?;
     let net = &model.network;
     let (n_in, n_out) = (net.sizes()[0], net.sizes()[net.last()]);
+    let mut kept = Vec::new();
+    let mut notes = Vec::new();
     let mut data: Dataset<f64> = if idx::is_idx_path(path) && !need_targets {
         let x: Matrix<f64> = idx::load_images(path)?;
         let y = Matrix::zeros(x.rows(), n_out);
@@ -330,72 +287,11 @@ pub fn read_for_model<T: Scalar>(
         }
         Dataset::classification(d.x, indices, n_out)?
     } else {
-        let table = Table::read(path)?;
-        let target_names: Option<Vec<String>> = match (targets, &model.targets) {
-            (Some(t), _) if !t.is_empty() => Some(t.to_vec()),
-            (_, Some(t)) => Some(t.clone()),
-            _ => None,
-        };
-        let feature_idx: Vec<usize> = match &model.features {
-            Some(names) => names
-                .iter()
-                .map(|n| table.column_index(n))
-                .collect::<Result<_>>()?,
-            None => {
-                // Without names, targets are --target or the last column; for prediction a
-                // file with exactly n_0 columns has no target column at all.
-                let excluded: Vec<usize> = match &target_names {
-                    Some(t) => t
-                        .iter()
-                        .map(|n| table.column_index(n))
-                        .collect::<Result<_>>()?,
-                    None if !need_targets && table.headers.len() == n_in => Vec::new(),
-                    None => vec![table.headers.len() - 1],
-                };
-                (0..table.headers.len())
-                    .filter(|i| !excluded.contains(i))
-                    .collect()
-            }
-        };
-        if feature_idx.len() != n_in {
-            return Err(Error::shape(
-                format!("{}", path.display()),
-                format!("{n_in} feature columns (the model's n_0)"),
-                format!("{} feature columns", feature_idx.len()),
-            ));
-        }
-        let x = table.numeric_in::<T>(&feature_idx)?;
-        if !need_targets {
-            let y = Matrix::zeros(x.rows(), n_out);
-            Dataset::new(x, y)?
-        } else {
-            let target_names = target_names
-                .unwrap_or_else(|| vec![table.headers.last().expect("a header").clone()]);
-            let target_idx: Vec<usize> = target_names
-                .iter()
-                .map(|n| table.column_index(n))
-                .collect::<Result<_>>()?;
-            match model.task {
-                Task::Classification => {
-                    let label_column = single_label_column(&target_idx)?;
-                    let labels = table.class_indices(label_column, &model.classes)?;
-                    Dataset::classification(x, labels, n_out)?
-                }
-                Task::Regression => {
-                    if target_idx.len() != n_out {
-                        return Err(Error::config(
-                            Setting::Target,
-                            format!(
-                                "{} target column(s) ({}) but the model has {n_out} output(s)",
-                                target_idx.len(),
-                                target_names.join(", ")
-                            ),
-                        ));
-                    }
-                    Dataset::new(x, table.numeric_in::<T>(&target_idx)?)?
-                }
-            }
-        }
+        let (data, k, n) =
+            tabular::read_table_for_model(path, model, targets, need_targets, options, progress)?;
+        kept = k;
+        notes = n;
+        data
     };
     if data.features() != n_in {
         return Err(Error::shape(
@@ -407,7 +303,11 @@ pub fn read_for_model<T: Scalar>(
     if let Some(s) = &model.scaling {
         s.apply(&mut data.x)?;
     }
-    Ok(data.cast())
+    Ok(ModelData {
+        data: data.cast(),
+        kept,
+        notes,
+    })
 }
 
 /// Fits the default scaling for training data: standardisation for CSV, none for IDX.

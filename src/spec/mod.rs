@@ -28,6 +28,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::activation::Activation;
 use crate::cost::Cost;
+use crate::data::encoding::{Impute, UnknownCategory};
+pub use crate::data::frame::DEFAULT_NA_VALUES;
 use crate::error::{Error, Result};
 use crate::init::Init;
 use crate::model_file::Task;
@@ -36,7 +38,9 @@ use crate::schedule::Schedule;
 use crate::setting::Setting;
 
 pub use resolve::{default_output, resolve, DataShape, Resolved};
-pub use run::{precision_of, prepare, Note, Prepared, Summary};
+pub use run::{
+    precision_of, prepare, prepare_with_progress, table_settings, Note, Prepared, Summary,
+};
 
 #[cfg(doc)]
 use crate::{network::Architecture, train::TrainConfig};
@@ -193,6 +197,23 @@ pub struct TrainSpec {
     /// A named configuration underneath the other settings.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub preset: Option<Preset>,
+    /// CSV cells that mean "missing" (default: [`DEFAULT_NA_VALUES`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub na_values: Option<Vec<String>>,
+    /// How missing feature values are filled in (default: none, and they are an error).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub impute: Option<Impute>,
+    /// CSV columns one-hot encoded whatever they hold (numeric codes too).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub categorical: Option<Vec<String>>,
+    /// What a category unseen in training becomes when the model is used (default: an
+    /// error); stored in the model.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unknown_category: Option<UnknownCategory>,
+    /// The character between CSV fields (default: a comma, or `;` or a tab when the
+    /// header has no comma but one of them).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delimiter: Option<char>,
 }
 
 /// Optimizers and schedules by name in a spec: `"adam"`, `"cosine"`.
@@ -241,7 +262,8 @@ impl TrainSpec {
             optimizer, momentum, nesterov, alpha, eps, beta1, beta2, weight_decay, history,
             lr, batch_size, epochs, seed, shuffle, schedule, gamma, step_size, warmup,
             eta_min, power_t, factor, plateau_patience, l2, l1, dropout, clip_norm,
-            validation, patience, checkpoint_every, augment_shift, precision, threads, preset);
+            validation, patience, checkpoint_every, augment_shift, precision, threads, preset,
+            na_values, impute, categorical, unknown_category, delimiter);
         let sizes = if over.layers.is_some() || over.hidden.is_some() {
             over
         } else {
@@ -334,6 +356,9 @@ impl TrainSpec {
                 ));
             }
         }
+        if let Some(d) = self.delimiter {
+            check_delimiter(d)?;
+        }
         for (setting, sizes) in [(S::Layers, &self.layers), (S::Hidden, &self.hidden)] {
             if sizes.as_ref().is_some_and(|s| s.contains(&0)) {
                 return Err(Error::config(
@@ -354,6 +379,28 @@ impl TrainSpec {
         }
         Ok(())
     }
+}
+
+/// Checks a CSV delimiter: one ASCII character that is not a quote, a line break or a
+/// character of numbers.
+///
+/// # Errors
+/// [`Error::InvalidConfig`] naming [`Setting::Delimiter`].
+pub fn check_delimiter(d: char) -> Result<u8> {
+    if !d.is_ascii()
+        || matches!(
+            d,
+            '"' | '\n' | '\r' | '.' | '-' | '+' | '0'..='9' | 'e' | 'E'
+        )
+    {
+        return Err(Error::config(
+            Setting::Delimiter,
+            format!(
+                "{d:?} cannot separate fields (give one ASCII character such as ',', ';' or a tab)"
+            ),
+        ));
+    }
+    Ok(d as u8)
 }
 
 /// The most threads a spec may ask for.

@@ -6,7 +6,11 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::data::source::{default_scaling, read_for_model, read_training_ignoring};
+use crate::data::frame::ReadOptions;
+use crate::data::source::{
+    default_scaling, read_for_model, read_for_model_with, read_training_table, ModelReadOptions,
+    TableNote, TableSettings,
+};
 use crate::data::{Dataset, Scaling};
 use crate::error::{Error, Result};
 use crate::matrix::Scalar;
@@ -28,6 +32,9 @@ pub enum Note {
     /// Continuing a model with its own stored settings where the spec gives none: groups of
     /// (setting, value), one group per setting (an optimizer with its own settings).
     KeptFromModel(Vec<Vec<(Setting, String)>>),
+    /// Something about a CSV table: an index column left out, a detected delimiter, rows
+    /// without a label, columns one-hot encoded, missing values filled in.
+    Table(TableNote),
 }
 
 /// A run ready to train: the model (new or continued), its data, the resolved settings.
@@ -77,21 +84,72 @@ pub fn precision_of(spec: &TrainSpec) -> Result<Precision> {
 /// and column; for `from`, [`Error::InvalidConfig`] naming [`Setting::From`] when an
 /// architecture setting conflicts with the model's.
 pub fn prepare<T: Scalar>(spec: &TrainSpec) -> Result<Prepared<T>> {
+    prepare_with_progress(spec, &mut |_, _| {})
+}
+
+/// As [`prepare`], calling `progress(bytes read, total bytes)` while the training table
+/// loads (the total is 0 when unknown: standard input).
+///
+/// # Errors
+/// As [`prepare`].
+pub fn prepare_with_progress<T: Scalar>(
+    spec: &TrainSpec,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<Prepared<T>> {
     spec.check()?;
+    let given = spec.expanded();
+    if given.data.as_deref() == Some(Path::new("-"))
+        && given.test.as_deref() == Some(Path::new("-"))
+    {
+        return Err(Error::config(
+            Setting::Test,
+            format!(
+                "standard input ('-') can be read once: it is already {}",
+                Setting::Data.mention()
+            ),
+        ));
+    }
     match &spec.from {
         Some(from) => continue_from(spec, from),
-        None => new_model(spec),
+        None => new_model(spec, progress),
     }
 }
 
-fn new_model<T: Scalar>(spec: &TrainSpec) -> Result<Prepared<T>> {
+/// The table settings of a spec.
+pub fn table_settings(spec: &TrainSpec) -> Result<TableSettings> {
+    let mut read = ReadOptions::default();
+    if let Some(d) = spec.delimiter {
+        read.delimiter = Some(super::check_delimiter(d)?);
+    }
+    if let Some(na) = &spec.na_values {
+        read.na_values = na.clone();
+    }
+    Ok(TableSettings {
+        read,
+        categorical: spec.categorical.clone().unwrap_or_default(),
+        impute: spec.impute,
+        unknown_category: spec.unknown_category.unwrap_or_default(),
+    })
+}
+
+fn new_model<T: Scalar>(
+    spec: &TrainSpec,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<Prepared<T>> {
     let Some(data_path) = &spec.data else {
         return embedded_mnist(spec);
     };
     let given = spec.expanded();
     let ignore = given.ignore.as_deref().unwrap_or_default();
-    let training =
-        read_training_ignoring::<T>(data_path, given.target.as_deref(), ignore, given.task)?;
+    let settings = table_settings(&given)?;
+    let training = read_training_table::<T>(
+        data_path,
+        given.target.as_deref(),
+        ignore,
+        given.task,
+        &settings,
+        Some(progress),
+    )?;
     let shape = DataShape {
         features: training.data.features(),
         outputs: training.data.outputs(),
@@ -109,6 +167,7 @@ fn new_model<T: Scalar>(spec: &TrainSpec) -> Result<Prepared<T>> {
     model.classes = training.classes.clone();
     model.features = training.features.clone();
     model.targets = training.targets.clone();
+    model.encoding = training.encoding.clone();
     model.scaling = if resolved.scaling {
         default_scaling(&training)
     } else {
@@ -134,6 +193,7 @@ fn new_model<T: Scalar>(spec: &TrainSpec) -> Result<Prepared<T>> {
     if training.task_inferred && !training.is_idx {
         notes.push(Note::TaskInferred(training.task));
     }
+    notes.extend(training.notes.iter().cloned().map(Note::Table));
     Ok(Prepared {
         model,
         train: train.cast(),
@@ -215,12 +275,19 @@ fn continue_from<T: Scalar>(spec: &TrainSpec, from: &Path) -> Result<Prepared<T>
     check_compatible(&given, &model, from)?;
     let (train, test, data_name, images) = match &given.data {
         Some(path) => {
-            let train = test_for_model(path, &model, given.target.as_deref())?;
-            let test = given
-                .test
-                .as_ref()
-                .map(|p| test_for_model(p, &model, given.target.as_deref()))
-                .transpose()?;
+            let options = ModelReadOptions {
+                delimiter: table_settings(&given)?.read.delimiter,
+                ..ModelReadOptions::default()
+            };
+            let read = |p: &Path| -> Result<Dataset<T>> {
+                let mut data =
+                    read_for_model_with(p, &model, given.target.as_deref(), true, &options, None)?
+                        .data;
+                model.scale_targets(&mut data)?;
+                Ok(data)
+            };
+            let train = read(path)?;
+            let test = given.test.as_deref().map(read).transpose()?;
             let shape = if crate::data::idx::is_idx_path(path) {
                 Some(crate::data::idx::image_shape(path)?)
             } else {
@@ -350,6 +417,23 @@ fn check_compatible<T: Scalar>(given: &TrainSpec, model: &Model<T>, from: &Path)
     }
     if let (Some(given), Some(has)) = (&given.target, &model.targets) {
         conflict(Setting::Target, given.join(","), has.join(","))?;
+    }
+    for (setting, given) in [
+        (Setting::NaValues, given.na_values.is_some()),
+        (Setting::Impute, given.impute.is_some()),
+        (Setting::Categorical, given.categorical.is_some()),
+        (Setting::UnknownCategory, given.unknown_category.is_some()),
+    ] {
+        if given {
+            return Err(Error::config(
+                Setting::From,
+                format!(
+                    "{} does not apply to a model that already reads its columns its own way ({} keeps its encoding; drop the setting)",
+                    setting.mention(),
+                    from.display()
+                ),
+            ));
+        }
     }
     if given.init.is_some() {
         return Err(Error::config(

@@ -33,3 +33,5 @@ mod spec;
 mod export;
 // Runs (#14): standardised regression targets, warnings, resume and checkpoints, what a run says.
 mod runs;
+// Real tables: missing values, categories, pandas indexes, delimiters, gzip, stdin, --keep.
+mod tables;

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use nabla::data::encoding::{Impute, UnknownCategory};
 use nabla::export::Format;
 use nabla::model_file::Task;
 use nabla::spec::Preset;
@@ -391,6 +392,29 @@ pub struct TrainArgs {
     /// Print nothing but errors and warnings (and the --json object).
     #[arg(long, short)]
     pub quiet: bool,
+    /// CSV cells that mean "missing", comma-separated [default: the empty cell, NA, N/A,
+    /// NaN, nan, null, ?].
+    #[arg(long, value_delimiter = ',', allow_hyphen_values = true)]
+    pub na_values: Option<Vec<String>>,
+    /// Fill in missing feature values with the training set's mean, median or
+    /// most-frequent value (categories: the most frequent), or drop their rows; stored in
+    /// the model, so predict and eval fill new rows the same way. Default: an error listing
+    /// the columns with missing values.
+    #[arg(long, value_parser = parse_named::<Impute>)]
+    pub impute: Option<Impute>,
+    /// CSV columns to one-hot encode whatever they hold (numeric codes too). Text columns
+    /// with at most 20 distinct values, fewer than half their rows, are encoded anyway.
+    #[arg(long, value_delimiter = ',')]
+    pub categorical: Option<Vec<String>>,
+    /// What a category unseen in training becomes when the model predicts: error (naming
+    /// file, line and column) or ignore (all zeros). Stored in the model; predict and eval
+    /// can override it.
+    #[arg(long, value_parser = parse_named::<UnknownCategory>)]
+    pub unknown_category: Option<UnknownCategory>,
+    /// The character between CSV fields, e.g. ';' or tab [default: a comma, or ';' or a
+    /// tab when the header has no comma but one of them].
+    #[arg(long, value_parser = parse_delimiter)]
+    pub delimiter: Option<char>,
 }
 
 #[derive(Debug, Args)]
@@ -409,6 +433,13 @@ pub struct EvalArgs {
     /// Print one JSON object.
     #[arg(long)]
     pub json: bool,
+    /// The character between CSV fields [default: detected].
+    #[arg(long, value_parser = parse_delimiter)]
+    pub delimiter: Option<char>,
+    /// What a category unseen in training becomes: error or ignore (all zeros) [default:
+    /// the model's].
+    #[arg(long, value_parser = parse_named::<UnknownCategory>)]
+    pub unknown_category: Option<UnknownCategory>,
 }
 
 #[derive(Debug, Args)]
@@ -427,6 +458,16 @@ pub struct PredictArgs {
     /// Write the predictions here (atomically) instead of stdout.
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Columns of --data to copy into the predictions as they are (e.g. an ID), first.
+    #[arg(long, value_delimiter = ',')]
+    pub keep: Option<Vec<String>>,
+    /// The character between CSV fields [default: detected].
+    #[arg(long, value_parser = parse_delimiter)]
+    pub delimiter: Option<char>,
+    /// What a category unseen in training becomes: error or ignore (all zeros) [default:
+    /// the model's].
+    #[arg(long, value_parser = parse_named::<UnknownCategory>)]
+    pub unknown_category: Option<UnknownCategory>,
 }
 
 #[derive(Debug, Args)]
@@ -616,8 +657,32 @@ impl TrainArgs {
             precision: self.precision.map(Into::into),
             threads: self.threads.threads,
             preset: self.preset,
+            na_values: self.na_values.clone(),
+            impute: self.impute,
+            categorical: self.categorical.clone(),
+            unknown_category: self.unknown_category,
+            delimiter: self.delimiter,
         }
     }
+}
+
+/// A CSV delimiter: one character, or `tab`, `\t`, `comma`, `semicolon`, `pipe`.
+pub fn parse_delimiter(s: &str) -> Result<char, String> {
+    let d = match s {
+        "tab" | "\\t" | "\t" => '\t',
+        "comma" => ',',
+        "semicolon" => ';',
+        "pipe" => '|',
+        _ => {
+            let mut chars = s.chars();
+            match (chars.next(), chars.next()) {
+                (Some(c), None) => c,
+                _ => return Err(format!("'{s}' is not one character (e.g. ';' or tab)")),
+            }
+        }
+    };
+    nabla::spec::check_delimiter(d).map_err(strip_field)?;
+    Ok(d)
 }
 
 fn parse_size(s: &str) -> Result<usize, String> {

@@ -22,7 +22,14 @@ pub struct ConfigFile {
 /// Keys whose values are files: relative to the config file's folder, as in Cargo.toml.
 const PATH_KEYS: [&str; 6] = ["data", "test", "from", "out", "plot", "log"];
 /// Keys whose values are lists (a single value or "a,b" text is a list of one or more).
-const LIST_KEYS: [&str; 4] = ["layers", "hidden", "target", "ignore"];
+const LIST_KEYS: [&str; 6] = [
+    "layers",
+    "hidden",
+    "target",
+    "ignore",
+    "na_values",
+    "categorical",
+];
 
 /// Reads a config file.
 pub fn read(path: &Path) -> anyhow::Result<ConfigFile> {

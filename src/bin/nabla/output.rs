@@ -18,6 +18,94 @@ pub fn progress_bar(total: u64, hidden: bool) -> ProgressBar {
     bar
 }
 
+/// Tables smaller than this load without a progress bar.
+const LOAD_BAR_BYTES: u64 = 32 << 20;
+
+/// A progress bar for a table that loads, shown once a large file (or 32 MiB of standard
+/// input) is being read; in bytes, on stderr.
+pub struct LoadBar {
+    bar: std::cell::RefCell<Option<ProgressBar>>,
+    hidden: bool,
+}
+
+impl LoadBar {
+    pub fn new(hidden: bool) -> Self {
+        LoadBar {
+            bar: std::cell::RefCell::new(None),
+            hidden: hidden || !std::io::stderr().is_terminal(),
+        }
+    }
+
+    /// `done` of `total` bytes read (`total` 0 when unknown).
+    pub fn update(&self, done: u64, total: u64) {
+        if self.hidden || total.max(done) < LOAD_BAR_BYTES {
+            return;
+        }
+        let mut bar = self.bar.borrow_mut();
+        let bar = bar.get_or_insert_with(|| {
+            let (bar, template) = if total > 0 {
+                (
+                    ProgressBar::new(total),
+                    "loading [{bar:30}] {bytes}/{total_bytes} {elapsed}",
+                )
+            } else {
+                (ProgressBar::no_length(), "loading {bytes} {elapsed}")
+            };
+            bar.set_style(
+                ProgressStyle::with_template(template)
+                    .expect("a valid template")
+                    .progress_chars("=> "),
+            );
+            bar
+        });
+        bar.set_position(done);
+    }
+
+    /// Clears the bar.
+    pub fn finish(&self) {
+        if let Some(bar) = self.bar.borrow_mut().take() {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+/// The words for a note about a table.
+pub fn table_note(note: &nabla::data::source::TableNote) -> String {
+    use nabla::data::source::TableNote as N;
+    let list = |columns: &[(String, usize)], unit: &str| {
+        columns
+            .iter()
+            .map(|(c, n)| format!("{c} ({n} {unit})"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    match note {
+        N::IndexColumn => {
+            "the first column has no name (an index, as pandas writes it): left out".into()
+        }
+        N::Delimiter(d) => {
+            format!("fields are separated by {d:?} (detected; set --delimiter to choose)")
+        }
+        N::MissingLabels { columns, rows } => format!(
+            "left out {rows} row{} without a value in {} (a missing label is never a class)",
+            if *rows == 1 { "" } else { "s" },
+            columns.join(", ")
+        ),
+        N::Categorical(columns) => format!(
+            "one-hot encoded: {} (set --categorical to choose)",
+            list(columns, "categories")
+        ),
+        N::Imputed(how, columns) => format!(
+            "filled in missing values (--impute {how}): {}",
+            list(columns, "cells")
+        ),
+        N::DroppedRows(rows) => format!(
+            "left out {rows} row{} with missing values (--impute drop)",
+            if *rows == 1 { "" } else { "s" }
+        ),
+    }
+}
+
 /// Writes a line to stdout, returning I/O errors (a closed pipe included) to the caller.
 pub fn line(text: impl AsRef<str>) -> std::io::Result<()> {
     let mut out = std::io::stdout().lock();

@@ -1,6 +1,6 @@
 //! `nabla eval`: cost and accuracy (with a confusion matrix), or RMSE, MAE and R².
 
-use nabla::data::source::read_for_model;
+use nabla::data::source::{read_for_model_with, ModelReadOptions};
 use nabla::model_file::{Model, Task};
 use nabla::Scalar;
 use serde_json::json;
@@ -18,7 +18,26 @@ pub fn run(args: &EvalArgs) -> anyhow::Result<()> {
 
 fn run_in<T: Scalar>(args: &EvalArgs) -> anyhow::Result<()> {
     let model: Model<T> = load_model(&args.model)?;
-    let data = read_for_model(&args.data, &model, args.target.as_deref(), true)?;
+    let options = ModelReadOptions {
+        delimiter: args.delimiter.map(|d| d as u8),
+        unknown_category: args.unknown_category,
+        keep: Vec::new(),
+    };
+    let loading = output::LoadBar::new(args.json);
+    let read = read_for_model_with(
+        &args.data,
+        &model,
+        args.target.as_deref(),
+        true,
+        &options,
+        Some(&mut |done, total| loading.update(done, total)),
+    );
+    loading.finish();
+    let read = read?;
+    for note in &read.notes {
+        output::note(output::table_note(note));
+    }
+    let data = read.data;
     // The cost on what the network learnt (standardised targets), the errors in the
     // targets' own units.
     let eval = model.evaluate(&data)?;

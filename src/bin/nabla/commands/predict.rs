@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use nabla::data::source::read_for_model;
+use nabla::data::source::{read_for_model_with, ModelReadOptions};
 use nabla::metrics::argmax;
 use nabla::model_file::{Model, Task};
 use nabla::Scalar;
@@ -23,12 +23,35 @@ pub fn run(args: &PredictArgs) -> anyhow::Result<()> {
 
 fn run_in<T: Scalar>(args: &PredictArgs) -> anyhow::Result<()> {
     let model: Model<T> = load_model(&args.model)?;
-    let data = read_for_model(&args.data, &model, args.target.as_deref(), false)?;
+    let options = ModelReadOptions {
+        delimiter: args.delimiter.map(|d| d as u8),
+        unknown_category: args.unknown_category,
+        keep: args.keep.clone().unwrap_or_default(),
+    };
+    let loading = output::LoadBar::new(false);
+    let read = read_for_model_with(
+        &args.data,
+        &model,
+        args.target.as_deref(),
+        false,
+        &options,
+        Some(&mut |done, total| loading.update(done, total)),
+    );
+    loading.finish();
+    let read = read?;
+    for note in &read.notes {
+        output::note(output::table_note(note));
+    }
+    let data = read.data;
+    let kept = read.kept;
     let mut a = model.network.predict(&data.x)?;
     // Regression: the targets' own units (the network learnt standardised ones).
     model.unscale_outputs(&mut a)?;
     let mut csv = String::new();
     let n_out = a.cols();
+    // The kept columns come first, as they are.
+    let keep_header: String = options.keep.iter().map(|k| quote(k) + ",").collect();
+    let keep_row = |i: usize| -> String { kept.iter().map(|c| quote(&c[i]) + ",").collect() };
     match model.task {
         Task::Classification => {
             // The first column is `predicted`, unless a class has that name: then
@@ -37,13 +60,18 @@ fn run_in<T: Scalar>(args: &PredictArgs) -> anyhow::Result<()> {
             while model.classes.contains(&first) {
                 first.push('_');
             }
+            while options.keep.contains(&first) {
+                first.push('_');
+            }
             let header: Vec<String> = std::iter::once(first)
                 .chain(model.classes.iter().map(|c| quote(c)))
                 .collect();
+            csv += &keep_header;
             csv += &header.join(",");
             csv.push('\n');
             for i in 0..a.rows() {
                 let row = a.row(i);
+                csv += &keep_row(i);
                 csv += &quote(&model.classes[argmax(row)]);
                 for v in row {
                     write!(csv, ",{v}").expect("writing to a String");
@@ -56,9 +84,11 @@ fn run_in<T: Scalar>(args: &PredictArgs) -> anyhow::Result<()> {
                 Some(t) if t.len() == n_out => t.iter().map(|s| quote(s)).collect(),
                 _ => (0..n_out).map(|j| format!("y{j}")).collect(),
             };
+            csv += &keep_header;
             csv += &names.join(",");
             csv.push('\n');
             for i in 0..a.rows() {
+                csv += &keep_row(i);
                 let cells: Vec<String> = a.row(i).iter().map(|v| v.to_string()).collect();
                 csv += &cells.join(",");
                 csv.push('\n');

@@ -43,7 +43,12 @@ pub fn run(args: &TrainArgs, threads: Option<usize>) -> anyhow::Result<()> {
 }
 
 fn run_in<T: Scalar>(spec: &TrainSpec, outputs: &Outputs) -> anyhow::Result<()> {
-    let mut prepared = nabla::spec::prepare::<T>(spec)?;
+    let loading = output::LoadBar::new(outputs.json || outputs.quiet);
+    let prepared = nabla::spec::prepare_with_progress::<T>(spec, &mut |done, total| {
+        loading.update(done, total)
+    });
+    loading.finish();
+    let mut prepared = prepared?;
     prepared.set_checkpoint(outputs.out.clone())?;
     // Fail on an output that cannot be written before spending time on training.
     for (flag, path) in [
@@ -210,6 +215,7 @@ fn note_text(note: &Note) -> String {
         Note::TaskInferred(task) => {
             format!("task: {task} (inferred from the target column; set --task to choose)")
         }
+        Note::Table(note) => output::table_note(note),
         Note::KeptFromModel(groups) => {
             let kept: Vec<String> = groups
                 .iter()
