@@ -44,6 +44,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Noise(args) => noise::run(&args),
         Command::Explain(args) => on_threads(threads(&args.threads), || explain::run(&args)),
         Command::Diagram(args) => diagram::run(&args),
+        #[cfg(feature = "serve")]
+        Command::Serve(args) => crate::serve::run(&args),
     }
 }
 
