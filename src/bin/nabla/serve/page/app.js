@@ -8,7 +8,7 @@ const POSITIVE = [31, 119, 180], NEGATIVE = [214, 39, 40]; // as `nabla diagram`
 const TRAIN_COLOUR = "rgb(31,119,180)", TEST_COLOUR = "rgb(255,127,14)";
 
 let meta = null, defaults = null, settings = null, info = null, sessionId = null;
-let source = null, frame = null, playing = false, history = [];
+let source = null, frame = null, playing = false, costHistory = [];
 let stats = { frames: 0, fps: 0, windowStart: performance.now(), windowFrames: 0, lastVersion: 0, firstOutput: null, lastOutput: null };
 window.nablaStats = stats;
 let edges = []; // for hovering: {l, j, k, x1, y1, x2, y2}
@@ -114,13 +114,14 @@ async function apply(play) {
 }
 
 function onInfo(next, play) {
-  info = next; settings = next.settings; history = []; frame = null; stats.firstOutput = null;
+  info = next; settings = next.settings; costHistory = []; frame = null; stats.firstOutput = null;
   playing = play; updatePlayButton(); toControls(); writeUrl();
   $("command").textContent = info.command;
   $("export-model").href = `/api/s/${sessionId}/model.safetensors`;
   $("export-train").href = `/api/s/${sessionId}/data.csv?set=train`;
   $("export-test").href = `/api/s/${sessionId}/data.csv?set=test`;
   const cols = info.csv_columns;
+  document.querySelector("#datasets input[value=csv]").disabled = !cols;
   $("csv-columns").hidden = !cols || settings.dataset !== "csv";
   if (cols) for (const k of ["csv_x", "csv_y", "csv_target"]) {
     const sel = $(k); sel.innerHTML = ""; fill(sel, ["", ...cols]); sel.value = settings[k];
@@ -144,8 +145,8 @@ function listen() {
   source = new EventSource(`/api/s/${sessionId}/events`);
   source.addEventListener("frame", (ev) => {
     const f = JSON.parse(ev.data);
-    if (f.history_from === 0) history = [];
-    history.push(...f.history);
+    if (f.history_from === 0) costHistory = [];
+    costHistory.push(...f.history);
     frame = f;
     stats.frames++; stats.windowFrames++;
     const now = performance.now();
@@ -157,9 +158,9 @@ function listen() {
     if (stats.firstOutput === null) stats.firstOutput = f.output;
     stats.lastOutput = f.output;
     stats.epoch = f.epoch;
-    const last = history[history.length - 1];
+    const last = costHistory[costHistory.length - 1];
     stats.testCost = last ? last.test : null;
-    stats.firstTestCost = history.length ? history[0].test : null;
+    stats.firstTestCost = costHistory.length ? costHistory[0].test : null;
     if (f.error) showError(f.error);
     if (f.finished && playing) { playing = false; updatePlayButton(); writeUrl(); }
     drawAll();
@@ -287,19 +288,19 @@ function featureCache(id) { if (!featureImages[id]) featureImages[id] = featureI
 function drawCurve() {
   const c = $("curve"), ctx = c.getContext("2d");
   ctx.clearRect(0, 0, c.width, c.height);
-  if (!history.length) return;
-  let hi = 0; for (const h of history) hi = Math.max(hi, h.train || 0, h.test || 0);
+  if (!costHistory.length) return;
+  let hi = 0; for (const h of costHistory) hi = Math.max(hi, h.train || 0, h.test || 0);
   hi = hi || 1;
-  const n = history.length;
+  const n = costHistory.length;
   const X = (i) => 30 + (c.width - 40) * (n === 1 ? 1 : i / (n - 1)), Y = (v) => c.height - 15 - (c.height - 25) * v / hi;
   for (const [key, colour] of [["train", TRAIN_COLOUR], ["test", TEST_COLOUR]]) {
     ctx.strokeStyle = colour; ctx.lineWidth = 2; ctx.beginPath();
-    history.forEach((h, i) => { if (h[key] == null) return; i ? ctx.lineTo(X(i), Y(h[key])) : ctx.moveTo(X(i), Y(h[key])); });
+    costHistory.forEach((h, i) => { if (h[key] == null) return; i ? ctx.lineTo(X(i), Y(h[key])) : ctx.moveTo(X(i), Y(h[key])); });
     ctx.stroke();
   }
   ctx.fillStyle = "#555"; ctx.font = "10px sans-serif"; ctx.fillText(hi.toPrecision(3), 0, 12); ctx.fillText("0", 0, c.height - 15);
-  ctx.fillText(`epoch ${history[n - 1].epoch}`, c.width - 70, c.height - 2);
-  const last = history[n - 1];
+  ctx.fillText(`epoch ${costHistory[n - 1].epoch}`, c.width - 70, c.height - 2);
+  const last = costHistory[n - 1];
   $("costs").textContent = `train ${last.train != null ? last.train.toFixed(4) : "–"} · test ${last.test != null ? last.test.toFixed(4) : "–"}`;
 }
 
