@@ -28,3 +28,6 @@ mod performance;
 mod data_errors;
 // The training spec: flags, TOML and Rust alike; errors that name settings.
 mod spec;
+// `nabla serve` under load: 20 tabs training, malformed and oversized requests, memory.
+#[cfg(feature = "serve")]
+mod serve_load;
