@@ -300,3 +300,72 @@ fn twenty_tabs_train_while_bad_requests_are_refused() {
     assert!(rss_peak < MAX_RSS_MB, "RSS {rss_peak:.1} MB");
     assert!(frames > TABS, "every tab got pictures");
 }
+
+/// The `nabla train` command the page shows, run on the exported files, trains the same
+/// network to the same bits: the same costs after every epoch.
+#[test]
+fn the_shown_train_command_reproduces_the_run_bit_for_bit() {
+    let server = start();
+    let addr = server.addr;
+    let body = r#"{"settings": {"dataset": "blobs3", "hidden": "8", "epochs": 4, "features": "x1,x2,sinx1",
+        "l2": 0.1, "dropout": 0.1, "optimizer": "adam", "schedule": "cosine", "noise": 20}, "play": true}"#;
+    let (status, text, _) = request(addr, "POST", "/api/sessions", body.as_bytes());
+    assert_eq!(status, 200, "{text}");
+    let info: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let id = info["id"].as_str().unwrap();
+    let command = info["command"].as_str().unwrap().to_string();
+    let t0 = Instant::now();
+    let frame = loop {
+        let (_, text, _) = request(addr, "GET", &format!("/api/s/{id}/frame"), b"");
+        let frame: serde_json::Value = serde_json::from_str(&text).unwrap();
+        if frame["finished"] == true {
+            break frame;
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(30),
+            "training did not finish"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let dir = tempfile::tempdir().unwrap();
+    for set in ["train", "test"] {
+        let (status, csv, _) =
+            request(addr, "GET", &format!("/api/s/{id}/data.csv?set={set}"), b"");
+        assert_eq!(status, 200);
+        std::fs::write(dir.path().join(format!("{set}.csv")), csv).unwrap();
+    }
+    let words: Vec<&str> = command.split_whitespace().collect();
+    assert_eq!(words[..2], ["nabla", "train"]);
+    let bin = std::env::var("NABLA_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_nabla").into());
+    let out = Command::new(bin)
+        .args(&words[1..])
+        .arg("--json")
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let cli: Vec<(f64, f64)> = summary["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| {
+            (
+                h["train_cost"].as_f64().unwrap(),
+                h["test"]["cost"].as_f64().unwrap(),
+            )
+        })
+        .collect();
+    let page: Vec<(f64, f64)> = frame["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| (h["train"].as_f64().unwrap(), h["test"].as_f64().unwrap()))
+        .collect();
+    assert_eq!(cli.len(), 4);
+    assert_eq!(page, cli, "{command}");
+}
