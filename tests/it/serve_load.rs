@@ -33,9 +33,14 @@ impl Drop for Server {
     }
 }
 
-fn start() -> Server {
+/// The binary: NABLA_BIN (relative to the repository) when set, else this build's.
+fn bin() -> std::path::PathBuf {
     let bin = std::env::var("NABLA_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_nabla").into());
-    let mut child = Command::new(bin)
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(bin)
+}
+
+fn start() -> Server {
+    let mut child = Command::new(bin())
         .args(["serve", "--port", "0", "--max-sessions", "24"])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -336,8 +341,7 @@ fn the_shown_train_command_reproduces_the_run_bit_for_bit() {
     }
     let words: Vec<&str> = command.split_whitespace().collect();
     assert_eq!(words[..2], ["nabla", "train"]);
-    let bin = std::env::var("NABLA_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_nabla").into());
-    let out = Command::new(bin)
+    let out = Command::new(bin())
         .args(&words[1..])
         .arg("--json")
         .current_dir(dir.path())

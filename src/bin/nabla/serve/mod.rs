@@ -482,7 +482,7 @@ async fn one_frame(
     UrlPath(id): UrlPath<String>,
 ) -> ApiResult<Json<Value>> {
     let (sizes, _) = state.with(&id, |s| Ok((s.shared.lock().net.sizes().to_vec(), ())))?;
-    let mut pass = Pass::new(&sizes, data::GRID * data::GRID);
+    let mut pass = Pass::new(&sizes, session::CHUNK);
     state.with(&id, |s| Ok(Json(frame(&s.data, &s.shared, &mut pass, 0).0)))
 }
 
@@ -554,7 +554,7 @@ async fn events(
                 {
                     p
                 }
-                _ => Pass::new(&sizes, data::GRID * data::GRID),
+                _ => Pass::new(&sizes, session::CHUNK),
             };
             let state = st.state.clone();
             let id = st.id.clone();

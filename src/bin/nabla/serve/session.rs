@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use nabla::explain::Explanation;
 use nabla::model_file::{Model, Task};
-use nabla::{Gradients, Network, Optimizer, Pass, TrainConfig, TrainEvent};
+use nabla::{Gradients, Matrix, Network, Optimizer, Pass, TrainConfig, TrainEvent};
 use serde::Serialize;
 
 use super::data::{self, PlayData, Upload, GRID, NEURON_GRID};
@@ -314,7 +314,7 @@ fn train_thread(
     live.finished = true;
     live.playing = false;
     if let Err(e) = result {
-        live.error = Some(e.render(&|s| s.name().to_string()));
+        live.error = Some(e.render(&super::settings::field));
     }
 }
 
@@ -329,73 +329,99 @@ pub struct Pictures {
     pub neuron_ranges: Vec<(f64, f64)>,
 }
 
-/// Runs the grid through `net` (`Network::infer`) and quantises the results.
+/// Grid points per forward pass: the grid goes through the network in blocks of 10 rows,
+/// so a stream's buffers stay small (3 × 1000 × Σ n_l numbers) whatever the network.
+pub const CHUNK: usize = 10 * GRID;
+
+/// Runs the grid through `net` (`Network::infer`, [`CHUNK`] points at a time) and
+/// quantises the results.
 pub fn pictures(net: &Network<f64>, data: &PlayData, pass: &mut Pass<f64>) -> Pictures {
     let last = net.last();
-    let ok = net.infer(&data.grid, pass).is_ok();
-    let n_out = net.sizes()[last];
-    let mut output = vec![0u8; GRID * GRID * n_out];
-    let q = |v: f64| (v.clamp(0.0, 1.0) * 255.0).round() as u8;
-    if ok {
-        let a = &pass.a[last];
-        match data.task {
-            Task::Classification => {
-                for (o, v) in output.iter_mut().zip(a.as_slice()) {
-                    *o = q(*v);
+    let sizes = net.sizes();
+    let n_out = sizes[last];
+    let features = data.grid.cols();
+    let step = GRID / NEURON_GRID;
+    let neuron_count: usize = sizes[1..].iter().sum();
+    let mut outputs = vec![0.0; GRID * GRID * n_out];
+    let mut maps = vec![vec![0.0; NEURON_GRID * NEURON_GRID]; neuron_count];
+    let mut ok = true;
+    for start in (0..GRID * GRID).step_by(CHUNK) {
+        let end = (start + CHUNK).min(GRID * GRID);
+        let x = Matrix::from_vec(
+            end - start,
+            features,
+            data.grid.as_slice()[start * features..end * features].to_vec(),
+        )
+        .expect("a block of the grid");
+        if net.infer(&x, pass).is_err() {
+            ok = false;
+            break;
+        }
+        outputs[start * n_out..end * n_out].copy_from_slice(pass.a[last].as_slice());
+        for i in start..end {
+            let (row, col) = (i / GRID, i % GRID);
+            if row % step != step / 2 || col % step != step / 2 {
+                continue;
+            }
+            let sample = (row / step) * NEURON_GRID + col / step;
+            let mut neuron = 0;
+            for a in &pass.a[1..=last] {
+                for &v in a.row(i - start) {
+                    maps[neuron][sample] = v;
+                    neuron += 1;
                 }
-                // Outputs that are not probabilities (e.g. identity): show the argmax.
-                if !matches!(
+            }
+        }
+    }
+    let q = |v: f64| (v.clamp(0.0, 1.0) * 255.0).round() as u8;
+    let mut output = vec![0u8; GRID * GRID * n_out];
+    if ok {
+        match data.task {
+            Task::Classification
+                if matches!(
                     net.g(last),
                     nabla::Activation::Softmax | nabla::Activation::Sigmoid
-                ) {
-                    for i in 0..GRID * GRID {
-                        let row = a.row(i);
-                        let best = (0..n_out)
-                            .max_by(|&x, &y| row[x].total_cmp(&row[y]))
-                            .unwrap_or(0);
-                        for c in 0..n_out {
-                            output[i * n_out + c] = if c == best { 255 } else { 0 };
-                        }
-                    }
+                ) =>
+            {
+                for (o, v) in output.iter_mut().zip(&outputs) {
+                    *o = q(*v);
+                }
+            }
+            // Outputs that are not probabilities (e.g. identity): show the argmax.
+            Task::Classification => {
+                for (o, row) in output.chunks_mut(n_out).zip(outputs.chunks(n_out)) {
+                    let best = (0..n_out)
+                        .max_by(|&x, &y| row[x].total_cmp(&row[y]))
+                        .unwrap_or(0);
+                    o[best] = 255;
                 }
             }
             Task::Regression => {
                 let (lo, hi) = data.target_range;
                 let span = (hi - lo).max(1e-12);
-                for (o, v) in output.iter_mut().zip(a.as_slice()) {
+                for (o, v) in output.iter_mut().zip(&outputs) {
                     *o = q((v - lo) / span);
                 }
             }
         }
     }
-    let step = GRID / NEURON_GRID;
-    let mut neurons = Vec::new();
-    let mut neuron_ranges = Vec::new();
-    for l in 1..=last {
-        let a = &pass.a[l];
-        for j in 0..net.sizes()[l] {
-            let mut values = Vec::with_capacity(NEURON_GRID * NEURON_GRID);
-            for r in 0..NEURON_GRID {
-                for c in 0..NEURON_GRID {
-                    let i = (r * step + step / 2) * GRID + c * step + step / 2;
-                    values.push(if ok { a[(i, j)] } else { 0.0 });
-                }
+    let mut neurons = Vec::with_capacity(neuron_count * NEURON_GRID * NEURON_GRID);
+    let mut neuron_ranges = Vec::with_capacity(neuron_count);
+    for values in &maps {
+        let (lo, hi) = values
+            .iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| {
+                (lo.min(v), hi.max(v))
+            });
+        let span = hi - lo;
+        neurons.extend(values.iter().map(|&v| {
+            if ok && span > 1e-12 {
+                q((v - lo) / span)
+            } else {
+                128
             }
-            let (lo, hi) = values
-                .iter()
-                .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| {
-                    (lo.min(v), hi.max(v))
-                });
-            let span = hi - lo;
-            neurons.extend(values.iter().map(|&v| {
-                if span > 1e-12 {
-                    q((v - lo) / span)
-                } else {
-                    128
-                }
-            }));
-            neuron_ranges.push((lo, hi));
-        }
+        }));
+        neuron_ranges.push(if ok { (lo, hi) } else { (0.0, 0.0) });
     }
     Pictures {
         output,

@@ -85,6 +85,17 @@ impl Default for Settings {
     }
 }
 
+/// The page's field for a library setting (errors name the field the user can change).
+pub fn field(setting: nabla::Setting) -> String {
+    use nabla::Setting as S;
+    match setting {
+        S::BatchSize => "batch".into(),
+        S::ClipNorm => "clip".into(),
+        S::Hidden | S::Layers => "hidden".into(),
+        other => other.name().to_string(),
+    }
+}
+
 fn parse_name<T: std::str::FromStr<Err = nabla::Error>>(
     field: &str,
     value: &str,
@@ -93,7 +104,7 @@ fn parse_name<T: std::str::FromStr<Err = nabla::Error>>(
         return Ok(None);
     }
     value.parse().map(Some).map_err(|e: nabla::Error| {
-        ApiError::bad_request(format!("{field}: {}", e.render(&|s| s.name().to_string())))
+        ApiError::bad_request(format!("{field}: {}", e.render(&self::field)))
     })
 }
 
@@ -227,8 +238,7 @@ impl Settings {
             images: None,
             embedded: false,
         };
-        resolve(&spec, &shape, None)
-            .map_err(|e| ApiError::bad_request(e.render(&|s| s.name().to_string())))
+        resolve(&spec, &shape, None).map_err(|e| ApiError::bad_request(e.render(&field)))
     }
 
     /// The `nabla train` command that reproduces the run on the exported files.

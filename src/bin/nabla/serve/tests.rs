@@ -344,3 +344,22 @@ fn base64_matches_the_rfc_examples() {
     assert_eq!(base64(b"foo"), "Zm9v");
     assert_eq!(base64(b"foobar"), "Zm9vYmFy");
 }
+
+#[tokio::test]
+async fn idle_sessions_are_freed_and_their_training_stops() {
+    let state = AppState::new(Limits {
+        idle: Duration::from_millis(50),
+        ..Limits::default()
+    });
+    let app = router(state.clone());
+    let info = session(&app, json!({})).await;
+    let id = info["id"].as_str().unwrap().to_string();
+    let shared = state.sessions().get(&id).unwrap().shared.clone();
+    assert_eq!(state.sweep(), 0, "just used");
+    tokio::time::sleep(Duration::from_millis(80)).await;
+    assert_eq!(state.sweep(), 1);
+    assert_eq!(state.live_sessions(), 0);
+    assert!(shared.lock().stop, "its training thread is told to stop");
+    let (status, v) = call_json(&app, "GET", &format!("/api/s/{id}/frame"), None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{v}");
+}

@@ -61,7 +61,7 @@ function history_replace(url) { window.history.replaceState(null, "", url); }
 
 // ---- settings <-> controls --------------------------------------------------------------
 const NUMBER_FIELDS = ["noise", "ratio", "points", "seed", "octaves", "speed"];
-const OPTIONAL_NUMBERS = ["lr", "batch", "l2", "l1", "dropout"];
+const OPTIONAL_NUMBERS = ["lr", "batch", "l2", "l1", "dropout", "momentum", "clip"];
 const NAMED = ["optimizer", "schedule", "activation", "output", "cost", "init", "csv_x", "csv_y", "csv_target"];
 
 function toControls() {
@@ -89,8 +89,10 @@ function setHidden(sizes) { settings.hidden = sizes.join(","); }
 
 function drawLayerButtons() {
   const box = $("layer-buttons"); box.innerHTML = "";
+  const L = hiddenSizes().length + 1, width = $("diagram").width;
   hiddenSizes().forEach((n, i) => {
     const d = document.createElement("div");
+    d.style.left = `${40 + (i + 1) * (width - 100) / L - 45}px`;
     d.innerHTML = `<button data-i="${i}" data-d="1">+</button> <button data-i="${i}" data-d="-1">−</button><br>${n} neurons`;
     box.appendChild(d);
   });
@@ -143,6 +145,9 @@ async function control(action) {
 
 function listen() {
   source = new EventSource(`/api/s/${sessionId}/events`);
+  source.onerror = () => {
+    if (source.readyState === EventSource.CLOSED) showError("the server closed this tab's network (idle, or the server stopped): reload the page");
+  };
   source.addEventListener("frame", (ev) => {
     const f = JSON.parse(ev.data);
     if (f.history_from === 0) costHistory = [];
