@@ -76,7 +76,7 @@ def browser():
         "--disable-sync",
         "--no-first-run",
         f"--user-data-dir={profile}",
-        "--window-size=1420,1250",
+        "--window-size=1420,1500",
     ]:
         options.add_argument(flag)
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
@@ -243,3 +243,32 @@ def test_the_url_holds_the_whole_state(server, browser):
     assert after == before
     assert Select(browser.find_element("id", "optimizer")).first_selected_option.get_attribute("value") == "adam"
     assert browser.execute_script("return info.sizes") == [3, 4, 2, 4, 2]
+
+
+def test_step_runs_one_mini_batch_and_a_weight_is_hovered_and_edited(server, browser):
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    open_page(browser, f"{server}/?dataset=xor&hidden=3")
+    assert browser.execute_script("return playing") is False
+    before = browser.execute_script("return frame.batches")
+    browser.find_element("id", "step").click()
+    wait_for(browser, f"frame.batches === {before + 1}", what="one mini-batch")
+    time.sleep(0.5)
+    assert browser.execute_script("return frame.batches") == before + 1, "paused after one step"
+    # Hover w_21^[1] (a third of the way along: edges cross in the middle): the tooltip
+    # shows w and dC/dw.
+    x, y = browser.execute_script(
+        """const c = document.getElementById('diagram'); const r = c.getBoundingClientRect();
+           const e = edges.find(e => e.l === 1 && e.j === 1 && e.k === 0);
+           const x = e.x1 + (e.x2 - e.x1) / 3, y = e.y1 + (e.y2 - e.y1) / 3;
+           return [x * r.width / c.width - r.width / 2, y * r.height / c.height - r.height / 2];"""
+    )
+    canvas = browser.find_element("id", "diagram")
+    ActionChains(browser).move_to_element_with_offset(canvas, int(round(x)), int(round(y))).perform()
+    tip = wait_for(browser, "!document.getElementById('tooltip').hidden && document.getElementById('tooltip').textContent")
+    assert "w21[1]" in tip.replace(" ", "") and "∂C/∂w" in tip, tip
+    ActionChains(browser).click().perform()
+    alert = browser.switch_to.alert
+    alert.send_keys("1.25")
+    alert.accept()
+    wait_for(browser, "frame.weights[0][1 * 2 + 0] === 1.25", what="the edited weight in the next frame")
