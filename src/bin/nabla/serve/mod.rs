@@ -137,6 +137,10 @@ pub struct AppState {
     sessions: Arc<Mutex<HashMap<String, Session>>>,
     limits: Arc<Limits>,
     ids: Arc<Mutex<rand_chacha::ChaCha8Rng>>,
+    /// Answer only requests addressed to the loopback interface by name (Host: localhost,
+    /// 127.0.0.1 or [::1]): a web page elsewhere cannot reach the server through a DNS name
+    /// that it points at 127.0.0.1 (DNS rebinding).
+    loopback_only: bool,
 }
 
 impl AppState {
@@ -156,7 +160,14 @@ impl AppState {
             ids: Arc::new(Mutex::new(rand_chacha::ChaCha8Rng::seed_from_u64(
                 h.finish(),
             ))),
+            loopback_only: false,
         }
+    }
+
+    /// Refuses requests whose Host header names anything but the loopback interface.
+    pub fn loopback_only(mut self, on: bool) -> Self {
+        self.loopback_only = on;
+        self
     }
 
     fn sessions(&self) -> std::sync::MutexGuard<'_, HashMap<String, Session>> {
@@ -226,7 +237,39 @@ pub fn router(state: AppState) -> Router {
             }
         })
         .layer(DefaultBodyLimit::max(upload_limit))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            local_only,
+        ))
         .with_state(state)
+}
+
+/// With [`AppState::loopback_only`], a 403 for a Host other than localhost, 127.0.0.1 or
+/// [::1] (any port).
+async fn local_only(
+    State(state): State<AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    if state.loopback_only {
+        if let Some(host) = request.headers().get(header::HOST) {
+            let host = host.to_str().unwrap_or("");
+            let name = match host.rsplit_once(':') {
+                Some((name, port)) if port.chars().all(|c| c.is_ascii_digit()) => name,
+                _ => host,
+            };
+            if !["localhost", "127.0.0.1", "[::1]"].contains(&name) {
+                return ApiError {
+                    status: StatusCode::FORBIDDEN,
+                    message: format!(
+                        "this server answers only requests to localhost (Host: {host}); start it with --host to serve other names"
+                    ),
+                }
+                .into_response();
+            }
+        }
+    }
+    next.run(request).await
 }
 
 fn page(body: &'static str, kind: &'static str) -> Response {
@@ -773,7 +816,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
         crate::output::line(format!(
             "nabla serve: the playground is at http://{shown}/ (Ctrl-C to stop)"
         ))?;
-        let state = AppState::new(limits);
+        let state = AppState::new(limits).loopback_only(args.host.is_loopback());
         let sweeper = state.clone();
         tokio::spawn(async move {
             let mut every = tokio::time::interval(Duration::from_secs(5));

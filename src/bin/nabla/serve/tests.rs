@@ -363,3 +363,24 @@ async fn idle_sessions_are_freed_and_their_training_stops() {
     let (status, v) = call_json(&app, "GET", &format!("/api/s/{id}/frame"), None).await;
     assert_eq!(status, StatusCode::NOT_FOUND, "{v}");
 }
+
+#[tokio::test]
+async fn on_loopback_only_requests_to_localhost_are_answered() {
+    let app = router(AppState::new(Limits::default()).loopback_only(true));
+    for (host, expected) in [
+        ("localhost:8080", StatusCode::OK),
+        ("127.0.0.1:51234", StatusCode::OK),
+        ("[::1]:8080", StatusCode::OK),
+        ("localhost", StatusCode::OK),
+        ("evil.example:8080", StatusCode::FORBIDDEN),
+        ("127.0.0.1.evil.example", StatusCode::FORBIDDEN),
+    ] {
+        let request = Request::builder()
+            .uri("/api/meta")
+            .header("host", host)
+            .body(Body::empty())
+            .unwrap();
+        let response = app.clone().oneshot(request).await.unwrap();
+        assert_eq!(response.status(), expected, "{host}");
+    }
+}
