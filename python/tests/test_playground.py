@@ -272,3 +272,10 @@ def test_step_runs_one_mini_batch_and_a_weight_is_hovered_and_edited(server, bro
     alert.send_keys("1.25")
     alert.accept()
     wait_for(browser, "frame.weights[0][1 * 2 + 0] === 1.25", what="the edited weight in the next frame")
+
+
+def test_a_refused_url_shows_the_error_and_starts_from_the_defaults(server, browser):
+    open_page(browser, f"{server}/?hidden=64")
+    error = wait_for(browser, "!document.getElementById('error').hidden && document.getElementById('error').textContent")
+    assert "hidden" in error and "16" in error, error
+    assert browser.execute_script("return info.settings.hidden") == "4,2"

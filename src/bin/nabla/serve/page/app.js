@@ -112,7 +112,12 @@ async function apply(play) {
     showError(null);
     const next = await api("POST", `/api/s/${sessionId}/settings`, { settings, play });
     onInfo(next, play);
-  } catch (e) { showError(e); }
+  } catch (e) {
+    // Refused (a limit, a setting the library rejects): the controls show the running state.
+    showError(e);
+    settings = JSON.parse(JSON.stringify(info.settings));
+    toControls(); writeUrl();
+  }
 }
 
 function onInfo(next, play) {
