@@ -288,7 +288,7 @@ async fn meta(State(state): State<AppState>) -> Json<Value> {
     Json(json!({
         "datasets": data::DATASETS.iter().map(|(id, name)| json!({"id": id, "name": name})).collect::<Vec<_>>(),
         "features": data::FEATURES.iter().map(|(id, name)| json!({"id": id, "name": name})).collect::<Vec<_>>(),
-        "activations": nabla::Activation::ALL.iter().filter(|a| **a != nabla::Activation::Softmax).map(|a| a.name()).collect::<Vec<_>>(),
+        "activations": hidden_activations(),
         "outputs": nabla::Activation::ALL.iter().map(|a| a.name()).collect::<Vec<_>>(),
         "costs": nabla::Cost::ALL.iter().map(|c| c.name()).collect::<Vec<_>>(),
         "inits": nabla::Init::ALL.iter().map(|i| i.name()).collect::<Vec<_>>(),
@@ -302,6 +302,24 @@ async fn meta(State(state): State<AppState>) -> Json<Value> {
         },
         "grid": data::GRID, "neuron_grid": data::NEURON_GRID, "range": data::RANGE,
     }))
+}
+
+/// The activations the library takes for hidden layers (it says which: softmax is only for
+/// the output layer).
+fn hidden_activations() -> Vec<&'static str> {
+    nabla::Activation::ALL
+        .iter()
+        .filter(|g| {
+            nabla::Architecture::new(
+                &[1, 1, 1],
+                **g,
+                nabla::Activation::Identity,
+                nabla::Cost::Quadratic,
+            )
+            .is_ok()
+        })
+        .map(|g| g.name())
+        .collect()
 }
 
 #[derive(Deserialize)]
