@@ -16,7 +16,8 @@ py="$venv/bin/python"
 # onnx and onnxruntime: python/tests/test_onnx.py checks `nabla export --format onnx` with them.
 # dask[distributed]: the GridSearchCV-on-a-LocalCluster test. PyTorch is not installed (its
 # wheel pulls GBs of CUDA libraries): the to_torch tests skip, saying so, unless it is there.
+# selenium: python/tests/test_playground.py drives Debian's chromium through chromedriver.
 "$py" -m pip install --quiet --disable-pip-version-check ./python pytest scikit-learn pandas \
-  onnx onnxruntime "dask[distributed]"
+  onnx onnxruntime "dask[distributed]" selenium
 [ $# -eq 0 ] && set -- -q
 exec "$py" -m pytest -p no:cacheprovider python/tests "$@"

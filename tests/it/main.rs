@@ -35,3 +35,6 @@ mod export;
 mod runs;
 // Real tables: missing values, categories, pandas indexes, delimiters, gzip, stdin, --keep.
 mod tables;
+// `nabla serve` under load: 20 tabs training, malformed and oversized requests, memory.
+#[cfg(feature = "serve")]
+mod serve_load;

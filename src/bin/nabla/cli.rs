@@ -62,6 +62,13 @@ pub enum Command {
     /// Read a PyTorch nn.Sequential of Linear layers (a safetensors state dict, keys
     /// N.weight and N.bias) as a nabla model file.
     Import(ImportArgs),
+    /// The playground in the browser: pick a data set and a network, watch backpropagation
+    /// train it, click a point to see z^[l], a^[l], e^[l] and the gradients (BP1-BP4).
+    ///
+    /// Prints the URL to open. Training runs in this process (the library, one thread per
+    /// tab); the page only draws.
+    #[cfg(feature = "serve")]
+    Serve(ServeArgs),
     /// Time the peer workloads W1-W4 (BENCHMARKS.md, scripts/compare.sh): W1 [784,30,10]
     /// sigmoid, W2 [784,256,128,10] and W3 [784,1024,1024,10] ReLU/softmax training, W4 W2's
     /// inference.
@@ -582,6 +589,21 @@ pub enum ExplainFormat {
     Markdown,
     /// One JSON object with every quantity (for notebooks and tests).
     Json,
+}
+
+#[cfg(feature = "serve")]
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The port to listen on (0: any free port; the URL printed says which).
+    #[arg(long, default_value_t = 8080)]
+    pub port: u16,
+    /// The address to listen on: the loopback interface unless told otherwise (0.0.0.0
+    /// opens the playground to the network).
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: std::net::IpAddr,
+    /// Networks trained at once (one per browser tab); more are refused until one closes.
+    #[arg(long, default_value_t = 32, value_parser = clap::builder::TypedValueParser::map(clap::value_parser!(u16).range(1..=1024), usize::from))]
+    pub max_sessions: usize,
 }
 
 #[derive(Debug, Args)]

@@ -6,6 +6,8 @@ mod commands;
 mod config_file;
 mod flags;
 mod output;
+#[cfg(feature = "serve")]
+mod serve;
 
 use std::process::ExitCode;
 

@@ -48,6 +48,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Diagram(args) => diagram::run(&args),
         Command::Export(args) => export::run(&args),
         Command::Import(args) => import::run(&args),
+        #[cfg(feature = "serve")]
+        Command::Serve(args) => crate::serve::run(&args),
     }
 }
 
