@@ -198,32 +198,57 @@ fn fit_model<T: Scalar + Element>(
     let config = resolved.config;
     let stop = resolved.stop;
     let network = &mut model.network;
+    // The loss of an epoch as scikit-learn reports it: the mean over the epoch's
+    // mini-batches of the cost each saw before its step, weighted by their sizes (the
+    // library's per-epoch pass over the whole training set is skipped: evaluate_train is
+    // off). The training set is what early stopping's validation split leaves.
+    let n = data.len();
+    let held = (n as f64 * config.validation).round() as usize;
+    let n_train = n.saturating_sub(held).max(1);
+    let m = if config.optimizer.full_batch() {
+        n_train
+    } else {
+        config.batch_size.clamp(1, n_train)
+    };
     let (result, interrupted, stop_reason) = py.detach(|| {
         scoped_with(threads, || {
             let mut interrupted: Option<PyErr> = None;
             let mut stop_reason = None;
             let (mut best, mut count) = (f64::INFINITY, 0usize);
+            let (mut epoch_sum, mut losses) = (0.0f64, Vec::new());
             let result =
                 nabla::train_with(network, optimizer.as_mut(), &data, None, &config, |event| {
                     match event {
-                        TrainEvent::Batch { .. } => {
+                        TrainEvent::Batch {
+                            done, total, cost, ..
+                        } => {
+                            let size = if done < total {
+                                m
+                            } else {
+                                n_train.saturating_sub((total - 1) * m).max(1)
+                            };
+                            epoch_sum += cost * size as f64;
                             if let Err(e) = Python::attach(|py| py.check_signals()) {
                                 interrupted = Some(e);
                                 return ControlFlow::Break(());
                             }
                         }
                         TrainEvent::Epoch(report) => {
+                            let c0 = report.train_cost.unwrap_or(epoch_sum / n_train as f64);
+                            epoch_sum = 0.0;
+                            losses.push(c0);
                             if let Some(cb) = &callback {
+                                let mut report = report.clone();
+                                report.train_cost = Some(c0);
                                 let json =
-                                    serde_json::to_string(report).expect("reports serialize");
+                                    serde_json::to_string(&report).expect("reports serialize");
                                 if let Err(e) = Python::attach(|py| cb.call1(py, (json,)).map(drop))
                                 {
                                     interrupted = Some(e);
                                     return ControlFlow::Break(());
                                 }
                             }
-                            let loss =
-                                report.train_cost.unwrap_or(f64::NAN) + report.regularization;
+                            let loss = c0 + report.regularization;
                             match stop {
                                 Stop::NoImprovement { tol, patience } => {
                                     count = if loss > best - tol { count + 1 } else { 0 };
@@ -243,6 +268,12 @@ fn fit_model<T: Scalar + Element>(
                     }
                     ControlFlow::Continue(())
                 });
+            let result = result.map(|mut training| {
+                for (report, c0) in training.history.iter_mut().zip(losses) {
+                    report.train_cost = Some(c0);
+                }
+                training
+            });
             (result, interrupted, stop_reason)
         })
     });

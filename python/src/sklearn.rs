@@ -328,7 +328,8 @@ pub fn resolve(
         embedded: false,
     };
     let mut r = spec::resolve(&spec, &shape, None)?;
-    r.config.evaluate_train = true;
+    // The loss curve comes from the mini-batches, as scikit-learn's (python/src/lib.rs).
+    r.config.evaluate_train = false;
     Ok(Resolved {
         architecture: r.architecture,
         init: r.init,
