@@ -673,8 +673,9 @@ impl OptimizerKind {
         }
     }
 
-    /// The optimizer, ready for its first step.
-    pub fn build<T: Scalar>(self) -> Box<dyn Optimizer<T>> {
+    /// The optimizer, ready for its first step. `Send` and `Sync`, so that it can be kept
+    /// with its model between calls of another thread (a server, a Python object).
+    pub fn build<T: Scalar>(self) -> Box<dyn Optimizer<T> + Send + Sync> {
         match self {
             Self::Sgd => Box::new(Sgd),
             Self::Momentum { mu, nesterov } => Box::new(Momentum::new(T::c(mu), nesterov)),

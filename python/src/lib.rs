@@ -17,8 +17,8 @@ use nabla::grad_check::{numerical_gradients, worst_disagreement, DEFAULT_STEP};
 use nabla::model_file::{Model, Task};
 use nabla::noise::{Fractal, Simplex};
 use nabla::{
-    Adam, Dataset, Error, Gradients, Lbfgs, Matrix, Momentum, Network, Optimizer, OptimizerKind,
-    Pass, RmsProp, Rprop, Scalar, Setting, Sgd, TrainEvent, Training,
+    Dataset, Error, Gradients, Matrix, Network, Optimizer, OptimizerKind, Pass, Scalar, Setting,
+    TrainEvent, Training,
 };
 use numpy::ndarray::{Array1, Array2};
 use numpy::{
@@ -76,30 +76,10 @@ fn scoped_with<R>(threads: Option<usize>, f: impl FnOnce() -> R) -> R {
 /// An optimizer that can move between threads with its model.
 type SendOptimizer<T> = Box<dyn Optimizer<T> + Send + Sync>;
 
-/// [`OptimizerKind::build`], for optimizers kept inside a Python object between
-/// `partial_fit` calls (which must be `Send` and `Sync`).
+/// [`OptimizerKind::build`]: optimizers kept inside a Python object between
+/// `partial_fit` calls (`Send` and `Sync`).
 fn build_optimizer<T: Scalar>(kind: OptimizerKind) -> SendOptimizer<T> {
-    match kind {
-        OptimizerKind::Sgd => Box::new(Sgd),
-        OptimizerKind::Momentum { mu, nesterov } => Box::new(Momentum::new(T::c(mu), nesterov)),
-        OptimizerKind::RmsProp { alpha, eps } => Box::new(RmsProp::new(T::c(alpha), T::c(eps))),
-        OptimizerKind::Adam { beta1, beta2, eps } => {
-            Box::new(Adam::new(T::c(beta1), T::c(beta2), T::c(eps), T::zero()))
-        }
-        OptimizerKind::AdamW {
-            beta1,
-            beta2,
-            eps,
-            weight_decay,
-        } => Box::new(Adam::new(
-            T::c(beta1),
-            T::c(beta2),
-            T::c(eps),
-            T::c(weight_decay),
-        )),
-        OptimizerKind::Rprop => Box::new(Rprop::new()),
-        OptimizerKind::Lbfgs { history } => Box::new(Lbfgs::new(history)),
-    }
+    kind.build::<T>()
 }
 
 /// A model in either precision, with the optimizer state `partial_fit` carries on.
