@@ -1,12 +1,12 @@
 //! `nabla eval`: cost and accuracy (with a confusion matrix), or RMSE, MAE and R².
 
-use nabla::data::source::{read_for_model_with, ModelReadOptions};
+use nabla::data::source::ModelReadOptions;
 use nabla::model_file::{Model, Task};
 use nabla::Scalar;
 use serde_json::json;
 
 use crate::cli::{EvalArgs, Precision};
-use crate::commands::{load_model, precision_of};
+use crate::commands::{load_model, precision_of, read_for};
 use crate::output;
 
 pub fn run(args: &EvalArgs) -> anyhow::Result<()> {
@@ -23,20 +23,14 @@ fn run_in<T: Scalar>(args: &EvalArgs) -> anyhow::Result<()> {
         unknown_category: args.unknown_category,
         keep: Vec::new(),
     };
-    let loading = output::LoadBar::new(args.json);
-    let read = read_for_model_with(
+    let read = read_for(
         &args.data,
         &model,
         args.target.as_deref(),
         true,
         &options,
-        Some(&mut |done, total| loading.update(done, total)),
-    );
-    loading.finish();
-    let read = read?;
-    for note in &read.notes {
-        output::note(output::table_note(note));
-    }
+        args.json,
+    )?;
     let data = read.data;
     // The cost on what the network learnt (standardised targets), the errors in the
     // targets' own units.

@@ -16,6 +16,7 @@ mod train;
 use std::path::Path;
 
 use anyhow::{bail, Context};
+use nabla::data::source::{read_for_model_with, ModelData, ModelReadOptions};
 use nabla::model_file::{stored_precision, Model};
 use nabla::Scalar;
 
@@ -110,4 +111,31 @@ pub fn precision_of(path: &Path) -> anyhow::Result<Precision> {
 /// Loads a model file in precision T.
 pub fn load_model<T: Scalar>(path: &Path) -> anyhow::Result<Model<T>> {
     Model::<T>::load(path).with_context(|| "cannot load the model".to_string())
+}
+
+/// Reads `path` for `model` with a loading bar on a terminal (hidden with `quiet`), and
+/// says the reader's notes (a pandas index left out, a delimiter detected, …).
+pub fn read_for<T: Scalar>(
+    path: &Path,
+    model: &Model<T>,
+    target: Option<&[String]>,
+    need_targets: bool,
+    options: &ModelReadOptions,
+    quiet: bool,
+) -> anyhow::Result<ModelData<T>> {
+    let loading = crate::output::LoadBar::new(quiet);
+    let read = read_for_model_with(
+        path,
+        model,
+        target,
+        need_targets,
+        options,
+        Some(&mut |done, total| loading.update(done, total)),
+    );
+    loading.finish();
+    let read = read?;
+    for note in &read.notes {
+        crate::output::note(crate::output::table_note(note));
+    }
+    Ok(read)
 }

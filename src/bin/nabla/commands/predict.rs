@@ -2,13 +2,13 @@
 
 use std::fmt::Write as _;
 
-use nabla::data::source::{read_for_model_with, ModelReadOptions};
+use nabla::data::source::ModelReadOptions;
 use nabla::metrics::argmax;
 use nabla::model_file::{Model, Task};
 use nabla::Scalar;
 
 use crate::cli::{Precision, PredictArgs};
-use crate::commands::{check_writable, load_model, precision_of};
+use crate::commands::{check_writable, load_model, precision_of, read_for};
 use crate::output;
 
 pub fn run(args: &PredictArgs) -> anyhow::Result<()> {
@@ -28,20 +28,14 @@ fn run_in<T: Scalar>(args: &PredictArgs) -> anyhow::Result<()> {
         unknown_category: args.unknown_category,
         keep: args.keep.clone().unwrap_or_default(),
     };
-    let loading = output::LoadBar::new(false);
-    let read = read_for_model_with(
+    let read = read_for(
         &args.data,
         &model,
         args.target.as_deref(),
         false,
         &options,
-        Some(&mut |done, total| loading.update(done, total)),
-    );
-    loading.finish();
-    let read = read?;
-    for note in &read.notes {
-        output::note(output::table_note(note));
-    }
+        false,
+    )?;
     let data = read.data;
     let kept = read.kept;
     let mut a = model.network.predict(&data.x)?;
