@@ -156,21 +156,7 @@ pub(crate) fn read_training_table<T: Scalar>(
     // Rows without a label are left out, whatever the task.
     let n = frame.rows();
     let mut keep = vec![true; n];
-    let mut unlabelled = 0;
-    for &t in &target_idx {
-        for (i, cell) in frame.column(t).enumerate() {
-            if cell == Cell::Missing && keep[i] {
-                keep[i] = false;
-                unlabelled += 1;
-            }
-        }
-    }
-    if unlabelled > 0 {
-        notes.push(TableNote::MissingLabels {
-            columns: target_names.clone(),
-            rows: unlabelled,
-        });
-    }
+    drop_unlabelled(&frame, &target_idx, &target_names, &mut keep, &mut notes);
     // Missing feature values: an error, or filled in, or their rows dropped.
     let feature_columns: Vec<usize> = kinds.iter().map(|(c, _)| *c).collect();
     let missing: Vec<(usize, usize, usize)> = frame
@@ -300,6 +286,32 @@ pub(crate) fn read_training_table<T: Scalar>(
         encoding,
         notes,
     })
+}
+
+/// Leaves out (`keep[i] = false`) the rows with a missing label in any target column, and
+/// says how many there were.
+fn drop_unlabelled(
+    frame: &Frame,
+    target_idx: &[usize],
+    target_names: &[String],
+    keep: &mut [bool],
+    notes: &mut Vec<TableNote>,
+) {
+    let mut unlabelled = 0;
+    for &t in target_idx {
+        for (i, cell) in frame.column(t).enumerate() {
+            if cell == Cell::Missing && keep[i] {
+                keep[i] = false;
+                unlabelled += 1;
+            }
+        }
+    }
+    if unlabelled > 0 {
+        notes.push(TableNote::MissingLabels {
+            columns: target_names.to_vec(),
+            rows: unlabelled,
+        });
+    }
 }
 
 fn frame_distinct(frame: &Frame, c: usize) -> usize {
@@ -678,21 +690,7 @@ pub(crate) fn read_table_for_model<T: Scalar>(
             .iter()
             .map(|n| frame.column_index(n))
             .collect::<Result<_>>()?;
-        let mut unlabelled = 0;
-        for &t in &target_idx {
-            for (i, cell) in frame.column(t).enumerate() {
-                if cell == Cell::Missing && keep[i] {
-                    keep[i] = false;
-                    unlabelled += 1;
-                }
-            }
-        }
-        if unlabelled > 0 {
-            notes.push(TableNote::MissingLabels {
-                columns: target_names.clone(),
-                rows: unlabelled,
-            });
-        }
+        drop_unlabelled(&frame, &target_idx, &target_names, &mut keep, &mut notes);
         let kept: Vec<usize> = (0..n).filter(|&i| keep[i]).collect();
         if kept.is_empty() {
             return Err(csv_error(

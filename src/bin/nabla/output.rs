@@ -181,3 +181,29 @@ pub fn confusion_matrix(
     }
     Ok(())
 }
+
+/// The errors of each target of a regression with several targets, `(name, RMSE, MAE, R²)`
+/// (names as the model gives them, else `y0`, `y1`, …); nothing for a single target.
+pub fn per_target(
+    eval: &nabla::Evaluation,
+    targets: Option<&[String]>,
+) -> Vec<(String, f64, f64, f64)> {
+    let (Some(rmse), Some(mae), Some(r2)) = (
+        &eval.rmse_per_target,
+        &eval.mae_per_target,
+        &eval.r2_per_target,
+    ) else {
+        return Vec::new();
+    };
+    if rmse.len() < 2 {
+        return Vec::new();
+    }
+    (0..rmse.len())
+        .map(|j| {
+            let name = targets
+                .and_then(|t| t.get(j).cloned())
+                .unwrap_or_else(|| format!("y{j}"));
+            (nabla::data::csv::one_line(&name), rmse[j], mae[j], r2[j])
+        })
+        .collect()
+}

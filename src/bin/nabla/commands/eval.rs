@@ -72,26 +72,10 @@ fn run_in<T: Scalar>(args: &EvalArgs) -> anyhow::Result<()> {
             output::line(format!("RMSE      {:.6}", eval.rmse.unwrap_or(f64::NAN)))?;
             output::line(format!("MAE       {:.6}", eval.mae.unwrap_or(f64::NAN)))?;
             output::line(format!("R^2       {:.6}", eval.r2.unwrap_or(f64::NAN)))?;
-            let per_target = (
-                &eval.rmse_per_target,
-                &eval.mae_per_target,
-                &eval.r2_per_target,
-            );
-            if let (Some(rmse), Some(mae), Some(r2)) = per_target {
-                if rmse.len() > 1 {
-                    for j in 0..rmse.len() {
-                        let name = model
-                            .targets
-                            .as_ref()
-                            .and_then(|t| t.get(j).cloned())
-                            .unwrap_or_else(|| format!("y{j}"));
-                        let name = nabla::data::csv::one_line(&name);
-                        output::line(format!(
-                            "  {name}: RMSE {:.6}  MAE {:.6}  R^2 {:.6}",
-                            rmse[j], mae[j], r2[j]
-                        ))?;
-                    }
-                }
+            for (name, rmse, mae, r2) in output::per_target(&eval, model.targets.as_deref()) {
+                output::line(format!(
+                    "  {name}: RMSE {rmse:.6}  MAE {mae:.6}  R^2 {r2:.6}"
+                ))?;
             }
             if model.target_scaling.is_some() {
                 output::note("the cost is on the standardised targets the network learnt; RMSE, MAE and R^2 are in the targets' units");

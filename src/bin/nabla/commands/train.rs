@@ -296,26 +296,10 @@ fn print_summary(summary: &Summary, classes: &[String]) -> std::io::Result<()> {
             if let (Some(rmse), Some(mae), Some(r2)) = (test.rmse, test.mae, test.r2) {
                 output::line(format!("test RMSE {rmse:.5}  MAE {mae:.5}  R² {r2:.4}"))?;
             }
-            let per_target = (
-                &test.rmse_per_target,
-                &test.mae_per_target,
-                &test.r2_per_target,
-            );
-            if let (Some(rmse), Some(mae), Some(r2)) = per_target {
-                if rmse.len() > 1 {
-                    for j in 0..rmse.len() {
-                        let name = summary
-                            .targets
-                            .as_ref()
-                            .and_then(|t| t.get(j).cloned())
-                            .unwrap_or_else(|| format!("y{j}"));
-                        let name = nabla::data::csv::one_line(&name);
-                        output::line(format!(
-                            "  {name}: RMSE {:.5}  MAE {:.5}  R² {:.4}",
-                            rmse[j], mae[j], r2[j]
-                        ))?;
-                    }
-                }
+            for (name, rmse, mae, r2) in output::per_target(test, summary.targets.as_deref()) {
+                output::line(format!(
+                    "  {name}: RMSE {rmse:.5}  MAE {mae:.5}  R² {r2:.4}"
+                ))?;
             }
         }
     }
