@@ -240,11 +240,16 @@ def test_the_url_holds_the_whole_state(server, browser):
     wait_for(browser, "info.settings.hidden === '4,2,4'")
     browser.find_element("css selector", "#features input[value=x1x2]").click()
     wait_for(browser, "info.settings.features === 'x1,x2,x1x2'")
+    # The URL is written with the settings the server answered; wait for the last answer's.
+    wait_for(browser, "new URLSearchParams(location.search).get('features') === 'x1,x2,x1x2'",
+             what="the URL with the features")
     url = browser.current_url
     assert "optimizer=adam" in url and "dataset=xor" in url, url
     before = browser.execute_script("return info.settings")
     browser.get("about:blank")
     open_page(browser, url)
+    # A page opened on the URL takes its settings (failing here if it does not).
+    wait_for(browser, "info.settings.features === 'x1,x2,x1x2'", what="the URL's settings")
     after = browser.execute_script("return info.settings")
     assert after == before
     assert Select(browser.find_element("id", "optimizer")).first_selected_option.get_attribute("value") == "adam"
